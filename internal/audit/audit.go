@@ -1,0 +1,197 @@
+// Package audit keeps the platform's tamper-evident log (监督留痕). Every
+// mutation appends an entry in the same transaction as the change. Entries
+// form a hash chain (each names the hash of the one before) and are the
+// leaves of a Merkle tree in the form of Go's checksum database
+// (golang.org/x/mod/sumdb/tlog), so one entry can be proved against a signed
+// checkpoint without the rest of the log.
+package audit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"wufei/internal/store"
+)
+
+// Actor is who did something.
+type Actor struct {
+	UserID   string
+	Username string
+	Role     string
+	UnitID   string
+}
+
+// System is the actor for work the platform does itself (migrations, imports
+// from the command line, demo seeding).
+var System = Actor{UserID: "system", Username: "system", Role: "system"}
+
+// Record describes one mutation to append.
+type Record struct {
+	Action     string // verb on the entity, e.g. "unit.create"
+	Entity     string // e.g. "unit"
+	EntityID   string
+	UnitID     string // the unit the change concerns, for scoping; "" if none
+	RegionCode string // the region it concerns, for scoping; "" if none
+	Change     any    // marshalled to JSON; for updates, the fields before and after
+}
+
+// Entry is a stored audit entry.
+type Entry struct {
+	Seq           int64     `db:"seq" json:"seq"`
+	At            time.Time `db:"at" json:"at"`
+	ActorUserID   string    `db:"actor_user_id" json:"actor_user_id"`
+	ActorUsername string    `db:"actor_username" json:"actor_username"`
+	ActorRole     string    `db:"actor_role" json:"actor_role"`
+	ActorUnitID   string    `db:"actor_unit_id" json:"actor_unit_id"`
+	Action        string    `db:"action" json:"action"`
+	Entity        string    `db:"entity" json:"entity"`
+	EntityID      string    `db:"entity_id" json:"entity_id"`
+	UnitID        string    `db:"unit_id" json:"unit_id"`
+	RegionCode    string    `db:"region_code" json:"region_code"`
+	Change        string    `db:"change" json:"change"`
+	PrevHash      []byte    `db:"prev_hash" json:"prev_hash"`
+	Hash          []byte    `db:"hash" json:"hash"`
+}
+
+// Leaf is the canonical byte encoding of an entry that its hash covers: a
+// JSON object with a fixed key order, the time in UTC at microseconds, the
+// change as stored, and the previous entry's hash. It is what an outside
+// verifier hashes (tlog.RecordHash) to check an inclusion proof.
+func (e *Entry) Leaf() []byte {
+	var b bytes.Buffer
+	w := func(key string, v any, last bool) {
+		k, _ := json.Marshal(key)
+		b.Write(k)
+		b.WriteByte(':')
+		if raw, ok := v.(json.RawMessage); ok {
+			b.Write(raw)
+		} else {
+			j, _ := json.Marshal(v)
+			b.Write(j)
+		}
+		if !last {
+			b.WriteByte(',')
+		}
+	}
+	b.WriteByte('{')
+	w("seq", e.Seq, false)
+	w("at", e.At.UTC().Format("2006-01-02T15:04:05.000000Z"), false)
+	w("actor_user_id", e.ActorUserID, false)
+	w("actor_username", e.ActorUsername, false)
+	w("actor_role", e.ActorRole, false)
+	w("actor_unit_id", e.ActorUnitID, false)
+	w("action", e.Action, false)
+	w("entity", e.Entity, false)
+	w("entity_id", e.EntityID, false)
+	w("unit_id", e.UnitID, false)
+	w("region_code", e.RegionCode, false)
+	w("change", json.RawMessage(e.Change), false)
+	w("prev_hash", fmt.Sprintf("%x", e.PrevHash), true)
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// Append adds an entry for rec inside tx and returns its sequence number.
+// The head row is updated first, which serialises appenders on PostgreSQL
+// (a row lock) as SQLite's IMMEDIATE transaction already does; the sequence
+// is therefore gapless.
+func Append(ctx context.Context, tx *store.Tx, actor Actor, rec Record) (int64, error) {
+	change, err := json.Marshal(rec.Change)
+	if err != nil {
+		return 0, fmt.Errorf("audit: change: %w", err)
+	}
+	var head struct {
+		Seq  int64  `db:"seq"`
+		Hash []byte `db:"hash"`
+	}
+	if err := store.Get(ctx, tx, &head, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq - 1 AS seq, hash`); err != nil {
+		return 0, fmt.Errorf("audit: head: %w", err)
+	}
+	e := Entry{
+		Seq:           head.Seq + 1,
+		At:            tx.Now,
+		ActorUserID:   actor.UserID,
+		ActorUsername: actor.Username,
+		ActorRole:     actor.Role,
+		ActorUnitID:   actor.UnitID,
+		Action:        rec.Action,
+		Entity:        rec.Entity,
+		EntityID:      rec.EntityID,
+		UnitID:        rec.UnitID,
+		RegionCode:    rec.RegionCode,
+		Change:        string(change),
+		PrevHash:      head.Hash,
+	}
+	if e.PrevHash == nil {
+		e.PrevHash = []byte{}
+	}
+	h := tlog.RecordHash(e.Leaf())
+	e.Hash = h[:]
+	// The tree's stored hashes for record n = seq-1.
+	hashes, err := tlog.StoredHashesForRecordHash(e.Seq-1, h, txHashReader{ctx, tx})
+	if err != nil {
+		return 0, fmt.Errorf("audit: tree: %w", err)
+	}
+	base := tlog.StoredHashIndex(0, e.Seq-1)
+	for i, sh := range hashes {
+		if _, err := store.Exec(ctx, tx, `INSERT INTO audit_tree (idx, hash) VALUES (?, ?)`, base+int64(i), sh[:]); err != nil {
+			return 0, fmt.Errorf("audit: tree: %w", err)
+		}
+	}
+	if _, err := store.Exec(ctx, tx, `INSERT INTO audit_entries
+		(seq, at, actor_user_id, actor_username, actor_role, actor_unit_id, action, entity, entity_id, unit_id, region_code, change, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.At, e.ActorUserID, e.ActorUsername, e.ActorRole, e.ActorUnitID, e.Action, e.Entity, e.EntityID,
+		e.UnitID, e.RegionCode, e.Change, e.PrevHash, e.Hash); err != nil {
+		return 0, fmt.Errorf("audit: entry: %w", err)
+	}
+	if _, err := store.Exec(ctx, tx, `UPDATE audit_head SET hash = ? WHERE id = 1`, e.Hash); err != nil {
+		return 0, fmt.Errorf("audit: head: %w", err)
+	}
+	return e.Seq, nil
+}
+
+// txHashReader reads stored tree hashes inside a transaction.
+type txHashReader struct {
+	ctx context.Context
+	q   store.Querier
+}
+
+func (r txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	return readHashes(r.ctx, r.q, indexes)
+}
+
+func readHashes(ctx context.Context, q store.Querier, indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	if len(indexes) == 0 {
+		return out, nil
+	}
+	query, args, err := store.In(`SELECT idx, hash FROM audit_tree WHERE idx IN (?)`, indexes)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		Idx  int64  `db:"idx"`
+		Hash []byte `db:"hash"`
+	}
+	if err := store.Select(ctx, q, &rows, query, args...); err != nil {
+		return nil, err
+	}
+	got := make(map[int64][]byte, len(rows))
+	for _, r := range rows {
+		got[r.Idx] = r.Hash
+	}
+	for i, idx := range indexes {
+		h, ok := got[idx]
+		if !ok || len(h) != tlog.HashSize {
+			return nil, fmt.Errorf("audit: tree hash %d missing", idx)
+		}
+		copy(out[i][:], h)
+	}
+	return out, nil
+}

@@ -1,0 +1,250 @@
+// Package store opens the platform's database — embedded SQLite or PostgreSQL —
+// from one code base, runs the migrations and provides the transaction helper
+// every domain service writes through.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jmoiron/sqlx"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect names the engine behind a DB. It is the whole dialect seam: the SQL
+// itself is written to run on both engines.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Sentinel errors every domain package compares against, whatever the engine.
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrConflict = errors.New("store: version conflict")
+	ErrExists   = errors.New("store: already exists")
+)
+
+// DB is an open database. On SQLite writes go through a one-connection pool so
+// that writers queue in Go instead of failing with SQLITE_BUSY; reads use a
+// separate pool. On PostgreSQL both are the same pool.
+type DB struct {
+	Dialect Dialect
+	w       *sqlx.DB
+	r       *sqlx.DB
+}
+
+// Open parses a database URL — "sqlite:PATH" (or "sqlite::memory:") or
+// "postgres://…" — and opens it.
+func Open(ctx context.Context, dbURL string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(dbURL, "sqlite:"):
+		return openSQLite(ctx, strings.TrimPrefix(dbURL, "sqlite:"))
+	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
+		return openPostgres(ctx, dbURL)
+	}
+	return nil, fmt.Errorf("store: unsupported database URL %q (want sqlite:PATH or postgres://…)", redact(dbURL))
+}
+
+// sqlitePragmas are set in the DSN so every pooled connection gets them;
+// busy_timeout must come before journal_mode.
+var sqlitePragmas = []string{
+	"busy_timeout(10000)",
+	"journal_mode(WAL)",
+	"synchronous(NORMAL)",
+	"foreign_keys(1)",
+	"temp_store(MEMORY)",
+	"cache_size(-16000)",
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("store: sqlite: empty path")
+	}
+	if path != ":memory:" {
+		if dir := filepath.Dir(path); dir != "." {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("store: sqlite: %w", err)
+			}
+		}
+	} else {
+		// A named in-memory database shared by both pools.
+		path = fmt.Sprintf("file:mem%d?mode=memory&cache=shared", time.Now().UnixNano())
+	}
+	q := url.Values{}
+	for _, p := range sqlitePragmas {
+		q.Add("_pragma", p)
+	}
+	q.Set("_time_format", "sqlite")
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	readDSN := path + sep + q.Encode()
+	q.Set("_txlock", "immediate")
+	writeDSN := path + sep + q.Encode()
+
+	w, err := sqlx.Open("sqlite", writeDSN)
+	if err != nil {
+		return nil, fmt.Errorf("store: sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sqlx.Open("sqlite", readDSN)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(max(4, 2*runtime.GOMAXPROCS(0)))
+	r.SetMaxIdleConns(max(4, 2*runtime.GOMAXPROCS(0)))
+	db := &DB{Dialect: SQLite, w: w, r: r}
+	if err := w.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: sqlite: %w", err)
+	}
+	return db, nil
+}
+
+func openPostgres(ctx context.Context, dbURL string) (*DB, error) {
+	x, err := sqlx.Open("pgx", dbURL)
+	if err != nil {
+		return nil, fmt.Errorf("store: postgres: %w", err)
+	}
+	x.SetMaxOpenConns(4 * runtime.GOMAXPROCS(0))
+	x.SetMaxIdleConns(2 * runtime.GOMAXPROCS(0))
+	x.SetConnMaxIdleTime(5 * time.Minute)
+	if err := x.PingContext(ctx); err != nil {
+		x.Close()
+		return nil, fmt.Errorf("store: postgres %s: %w", redact(dbURL), err)
+	}
+	return &DB{Dialect: Postgres, w: x, r: x}, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.w.Close()
+	if db.r != db.w {
+		err = errors.Join(err, db.r.Close())
+	}
+	return err
+}
+
+// Reader is the pool for reads outside a transaction.
+func (db *DB) Reader() Querier { return db.r }
+
+// Writer is the raw writer pool, for benchmarks and tools that measure the
+// engine itself; domain code writes through Tx.
+func (db *DB) Writer() *sqlx.DB { return db.w }
+
+// Querier is what both *sqlx.DB and *sqlx.Tx offer; the helpers below rebind
+// '?' placeholders to the engine's own.
+type Querier interface {
+	sqlx.ExtContext
+}
+
+// Tx is a write transaction. Now is taken once so that every row and audit
+// entry written in one transaction carries the same time.
+type Tx struct {
+	*sqlx.Tx
+	Dialect Dialect
+	Now     time.Time
+}
+
+// Tx runs fn in a write transaction and commits it if fn returns nil. On
+// SQLite the transaction begins IMMEDIATE, so writers are serialised up front.
+func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
+	x, err := db.w.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	tx := &Tx{Tx: x, Dialect: db.Dialect, Now: Now()}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = x.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		_ = x.Rollback()
+		return err
+	}
+	if err := x.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+// Now is the current time as the store keeps it: UTC, microsecond precision,
+// which both engines round-trip exactly.
+func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// Get scans one row into dest; no row is ErrNotFound.
+func Get(ctx context.Context, q Querier, dest any, query string, args ...any) error {
+	err := sqlx.GetContext(ctx, q, dest, q.Rebind(query), args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return mapErr(err)
+}
+
+// Select scans all rows into dest, a pointer to a slice.
+func Select(ctx context.Context, q Querier, dest any, query string, args ...any) error {
+	return mapErr(sqlx.SelectContext(ctx, q, dest, q.Rebind(query), args...))
+}
+
+// Exec runs a statement and returns the number of rows it affected.
+func Exec(ctx context.Context, q Querier, query string, args ...any) (int64, error) {
+	res, err := q.ExecContext(ctx, q.Rebind(query), args...)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return res.RowsAffected()
+}
+
+// In expands the slice arguments of "IN (?)" lists; Select and Get rebind
+// the result.
+func In(query string, args ...any) (string, []any, error) { return sqlx.In(query, args...) }
+
+// mapErr turns engine-specific constraint errors into the store's sentinels.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %v", ErrExists, err)
+		}
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return fmt.Errorf("%w: %v", ErrExists, err)
+	}
+	return err
+}
+
+// redact hides a password in a database URL for messages and logs.
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
