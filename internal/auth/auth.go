@@ -4,6 +4,8 @@
 package auth
 
 import (
+	"context"
+
 	"wufei/internal/audit"
 )
 
@@ -57,4 +59,17 @@ func (p Principal) Actor() audit.Actor {
 // SeesAllRegions reports whether the principal's view is the whole platform.
 func (p Principal) SeesAllRegions() bool {
 	return p.Role == Admin || (p.Role == Regulator && (p.RegionCode == "" || p.RegionCode == CityCode))
+}
+
+type ctxKey struct{}
+
+// WithPrincipal returns a context carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, ctxKey{}, p)
+}
+
+// FromContext returns the principal of the request, if it is authenticated.
+func FromContext(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(ctxKey{}).(Principal)
+	return p, ok
 }

@@ -82,6 +82,8 @@ func (s *Service) validateLicence(ctx context.Context, q store.Querier, l *Licen
 	if err != nil {
 		return err
 	}
+	// A collection-and-storage licence names categories without a method.
+	treats := slices.Contains(l.Kinds, Utilise) || slices.Contains(l.Kinds, Dispose)
 	seen := map[LicenceScope]bool{}
 	for i, sc := range l.Scopes {
 		f := "scopes[" + itoa(i) + "]"
@@ -93,7 +95,10 @@ func (s *Service) validateLicence(ctx context.Context, q store.Querier, l *Licen
 		case sc.WasteCode != "" && "HW"+sc.WasteCode[8:] != sc.Category:
 			v.Add(f+".waste_code", "waste_code_category", "废物代码末两位与类别不符")
 		}
-		if !methods[sc.Method] {
+		switch {
+		case sc.Method == "" && treats:
+			v.Add(f+".method", "method_required", "利用、处置许可须写明利用处置方式")
+		case sc.Method != "" && !methods[sc.Method]:
 			v.Add(f+".method", "method_unknown", "利用处置方式代码不存在: "+sc.Method)
 		}
 		if seen[sc] {

@@ -117,7 +117,7 @@ type Licence struct {
 type LicenceScope struct {
 	Category  string `db:"category" json:"category" pattern:"^HW[0-9]{2}$"`
 	WasteCode string `db:"waste_code" json:"waste_code,omitempty" doc:"空表示整个类别"`
-	Method    string `db:"method" json:"method"`
+	Method    string `db:"method" json:"method,omitempty" doc:"利用处置方式；仅收集贮存的许可可为空"`
 }
 
 // Covers reports whether the licence, on day, covers waste code with method.

@@ -1,0 +1,99 @@
+// Package api is the REST interface, version 1: huma operations that decode
+// a request, call one service method and encode the result. It holds no SQL
+// and no business rule.
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"wufei/internal/audit"
+	"wufei/internal/auth"
+	"wufei/internal/errs"
+	"wufei/internal/registry"
+	"wufei/internal/store"
+)
+
+// MaxBodyBytes bounds every request body.
+const MaxBodyBytes = 1 << 20
+
+// Deps are the services the API calls.
+type Deps struct {
+	DB       *store.DB
+	Auth     *auth.Service
+	Registry *registry.Service
+	Audit    *audit.Log
+	Version  string
+}
+
+// Register adds the v1 operations and /openapi.json to mux and returns the
+// huma API (for its OpenAPI document).
+func Register(mux *http.ServeMux, d Deps) huma.API {
+	cfg := huma.DefaultConfig("wufei 无废城市“一张网” API", d.Version)
+	cfg.Info.Description = "淮北市“无废城市”信息平台接口。认证：`Authorization: Bearer <token>`，令牌由 `POST /api/v1/auth/login` 取得。" +
+		"错误以 application/problem+json 返回，含稳定的 `code` 与出错字段 `errors[].field`。POST 支持 `Idempotency-Key` 头。"
+	cfg.DocsPath = "" // the docs page is served by web, from embedded assets
+	cfg.SchemasPath = ""
+	cfg.CreateHooks = nil // no $schema links in bodies
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer"},
+	}
+	cfg.Security = []map[string][]string{{"bearer": {}}}
+	a := humago.New(mux, cfg)
+	h := &handlers{Deps: d}
+	h.registerAuth(a)
+	h.registerRegistry(a)
+	h.registerAudit(a)
+	h.registerCatalog(a)
+	return a
+}
+
+type handlers struct{ Deps }
+
+// principal returns the caller or a 401 problem.
+func principal(ctx context.Context) (auth.Principal, error) {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return p, problemOf(errs.E(errs.Unauthorized, "unauthenticated", "请先登录"))
+	}
+	return p, nil
+}
+
+// Authenticate resolves the bearer token (or, for the web UI, the session
+// cookie) into a principal on the request context. A request without
+// credentials passes through unauthenticated; one with bad credentials is
+// refused here.
+func Authenticate(svc *auth.Service, cookie string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			token := ""
+			if h := r.Header.Get("Authorization"); h != "" {
+				t, ok := strings.CutPrefix(h, "Bearer ")
+				if !ok {
+					writeProblem(w, newProblem(http.StatusUnauthorized, "invalid_token", "Authorization 头应为 Bearer 令牌"))
+					return
+				}
+				token = strings.TrimSpace(t)
+			} else if c, err := r.Cookie(cookie); err == nil {
+				token = c.Value
+			}
+			if token != "" {
+				p, err := svc.Authenticate(r.Context(), token)
+				if err != nil {
+					if _, isCookie := r.Cookie(cookie); isCookie == nil && r.Header.Get("Authorization") == "" {
+						next.ServeHTTP(w, r) // a stale cookie: let the page ask for a log-in
+						return
+					}
+					writeProblem(w, problemOf(err).(*Problem))
+					return
+				}
+				r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}

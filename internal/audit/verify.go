@@ -1,0 +1,355 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"wufei/internal/store"
+)
+
+// Problem codes in a Report.
+const (
+	ProblemGap                 = "gap"                  // a seq is missing
+	ProblemChain               = "chain_broken"         // prev_hash is not the previous entry's hash
+	ProblemHash                = "hash_mismatch"        // the entry's content no longer hashes to its hash
+	ProblemTree                = "tree_mismatch"        // an audit_tree row is missing or differs from the recomputed tree
+	ProblemHead                = "head_mismatch"        // audit_head does not name the last entry
+	ProblemCheckpointSignature = "checkpoint_signature" // a checkpoint's note does not verify
+	ProblemCheckpointRoot      = "checkpoint_root"      // a checkpoint's root is not the recomputed tree hash
+	ProblemCheckpointBeyond    = "checkpoint_beyond"    // a checkpoint covers entries the log no longer has
+)
+
+// Report is the outcome of Verify. Tampering makes OK false and names the
+// first problem in log order; the walk stops there.
+type Report struct {
+	OK          bool   `json:"ok"`
+	Size        int64  `json:"size"`                 // audit_head.seq when the walk began
+	Entries     int64  `json:"entries"`              // entries checked and found good
+	Checkpoints int64  `json:"checkpoints"`          // checkpoints checked and found good
+	Root        string `json:"root,omitempty"`       // recomputed tree hash at Size, base64 (when OK)
+	Seq         int64  `json:"seq,omitempty"`        // the first bad entry
+	Checkpoint  int64  `json:"checkpoint,omitempty"` // the size of the bad checkpoint, if a checkpoint is at fault
+	Code        string `json:"code,omitempty"`       // one of the Problem* codes
+	Problem     string `json:"problem,omitempty"`    // what is wrong, in English
+}
+
+func (r Report) String() string {
+	if r.OK {
+		return fmt.Sprintf("audit log OK: %d entries, %d checkpoints, tree hash %s", r.Entries, r.Checkpoints, r.Root)
+	}
+	where := fmt.Sprintf("entry %d", r.Seq)
+	if r.Checkpoint > 0 || r.Code == ProblemCheckpointSignature || r.Code == ProblemCheckpointRoot {
+		where = fmt.Sprintf("checkpoint %d", r.Checkpoint)
+	}
+	return fmt.Sprintf("audit log FAILED at %s: %s (%d entries and %d checkpoints checked before it)",
+		where, r.Problem, r.Entries, r.Checkpoints)
+}
+
+// verifyBatch is how many entries (and checkpoints) Verify reads per query.
+const verifyBatch = 1000
+
+// Verify walks the whole log in seq order, in batches and in constant
+// memory, and checks that seqs run from 1 without gaps, that each prev_hash
+// is the previous entry's hash, that each entry's content still hashes to
+// its hash, that audit_tree holds exactly the tree recomputed from those
+// hashes, that audit_head names the last entry, and that every checkpoint's
+// note verifies with verifierKey and signs the recomputed tree hash at its
+// size. With verifierKey "" the keys in audit_keys are used; pass the key
+// from outside the database for assurance against its administrators.
+//
+// Tampering is reported in the Report (OK false); the error is for I/O and
+// bad arguments.
+func Verify(ctx context.Context, db *store.DB, verifierKey string) (Report, error) {
+	q := db.Reader()
+	verifiers, err := loadVerifiers(ctx, q, verifierKey)
+	if err != nil {
+		return Report{}, err
+	}
+	var head struct {
+		Seq  int64  `db:"seq"`
+		Hash []byte `db:"hash"`
+	}
+	if err := store.Get(ctx, q, &head, `SELECT seq, hash FROM audit_head WHERE id = 1`); err != nil {
+		return Report{}, fmt.Errorf("audit: verify: head: %w", err)
+	}
+	v := &verifier{
+		ctx:       ctx,
+		q:         q,
+		verifiers: verifiers,
+		front:     frontier{},
+		rep:       Report{Size: head.Seq},
+		cpAfter:   -1,
+	}
+	if err := v.walk(head.Seq, head.Hash); err != nil {
+		return Report{}, err
+	}
+	if v.rep.Problem != "" {
+		return v.rep, nil
+	}
+	root, err := tlog.TreeHash(head.Seq, v.front)
+	if err != nil {
+		return Report{}, fmt.Errorf("audit: verify: %w", err)
+	}
+	v.rep.OK = true
+	v.rep.Root = root.String()
+	return v.rep, nil
+}
+
+func loadVerifiers(ctx context.Context, q store.Querier, vkey string) (note.Verifiers, error) {
+	var keys []string
+	if vkey != "" {
+		keys = []string{vkey}
+	} else if err := store.Select(ctx, q, &keys, `SELECT verifier FROM audit_keys ORDER BY name`); err != nil {
+		return nil, fmt.Errorf("audit: verify: keys: %w", err)
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	vs := make([]note.Verifier, len(keys))
+	for i, k := range keys {
+		v, err := note.NewVerifier(k)
+		if err != nil {
+			return nil, fmt.Errorf("audit: verify: verifier key %q: %w", k, err)
+		}
+		vs[i] = v
+	}
+	return note.VerifierList(vs...), nil
+}
+
+type verifier struct {
+	ctx       context.Context
+	q         store.Querier
+	verifiers note.Verifiers
+	front     frontier
+	rep       Report
+
+	cps     []checkpointRow // fetched, not yet checked
+	cpAfter int64           // the largest size fetched
+	cpDone  bool            // no more checkpoints to fetch
+}
+
+func (v *verifier) fail(seq int64, code, format string, args ...any) {
+	v.rep.Seq = seq
+	v.rep.Code = code
+	v.rep.Problem = fmt.Sprintf(format, args...)
+}
+
+type treeRow struct {
+	Idx  int64  `db:"idx"`
+	Hash []byte `db:"hash"`
+}
+
+// walk checks entries 1..size, whose last hash must be headHash, and the
+// checkpoints on the way. It stops at the first problem.
+func (v *verifier) walk(size int64, headHash []byte) error {
+	if err := v.checkpointsUpTo(0); err != nil || v.rep.Problem != "" {
+		return err
+	}
+	prevHash := []byte{}
+	expect := int64(1)
+	var batch []Entry
+	var rows []treeRow
+	for expect <= size {
+		batch = batch[:0]
+		if err := store.Select(v.ctx, v.q, &batch, `SELECT `+entryColumns+` FROM audit_entries
+			WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`, expect, size, verifyBatch); err != nil {
+			return fmt.Errorf("audit: verify: entries: %w", err)
+		}
+		if len(batch) == 0 {
+			v.fail(expect, ProblemHead, "head mismatch: audit_head is at seq %d but the log ends at seq %d (entries deleted)", size, expect-1)
+			return nil
+		}
+		// The tree rows these records wrote are contiguous: from the first
+		// record's leaf up to, not including, the leaf of the record after.
+		lo := tlog.StoredHashIndex(0, expect-1)
+		hi := tlog.StoredHashIndex(0, batch[len(batch)-1].Seq)
+		rows = rows[:0]
+		if err := store.Select(v.ctx, v.q, &rows, `SELECT idx, hash FROM audit_tree WHERE idx >= ? AND idx < ? ORDER BY idx`, lo, hi); err != nil {
+			return fmt.Errorf("audit: verify: tree: %w", err)
+		}
+		next := 0 // the next unconsumed row
+		for i := range batch {
+			e := &batch[i]
+			if e.Seq != expect {
+				v.fail(expect, ProblemGap, "gap: entry %d is missing (the next entry is %d)", expect, e.Seq)
+				return nil
+			}
+			if !bytes.Equal(e.PrevHash, prevHash) {
+				v.fail(e.Seq, ProblemChain, "chain broken: prev_hash of entry %d is not the hash of entry %d", e.Seq, e.Seq-1)
+				return nil
+			}
+			h := tlog.RecordHash(e.Leaf())
+			if !bytes.Equal(e.Hash, h[:]) {
+				v.fail(e.Seq, ProblemHash, "hash mismatch: entry content changed (entry %d no longer hashes to its stored hash)", e.Seq)
+				return nil
+			}
+			hashes, err := tlog.StoredHashesForRecordHash(e.Seq-1, h, v.front)
+			if err != nil {
+				return fmt.Errorf("audit: verify: tree: %w", err)
+			}
+			base := tlog.StoredHashIndex(0, e.Seq-1)
+			for j, sh := range hashes {
+				idx := base + int64(j)
+				if next >= len(rows) || rows[next].Idx != idx {
+					v.fail(e.Seq, ProblemTree, "tree hash mismatch: audit_tree row %d (written with entry %d) is missing", idx, e.Seq)
+					return nil
+				}
+				if !bytes.Equal(rows[next].Hash, sh[:]) {
+					level, _ := tlog.SplitStoredHashIndex(idx)
+					v.fail(e.Seq, ProblemTree, "tree hash mismatch: audit_tree row %d (level %d, written with entry %d) differs from the recomputed tree", idx, level, e.Seq)
+					return nil
+				}
+				next++
+			}
+			v.front.add(base, hashes)
+			prevHash = e.Hash
+			v.rep.Entries++
+			expect++
+			if err := v.checkpointsUpTo(e.Seq); err != nil || v.rep.Problem != "" {
+				return err
+			}
+		}
+	}
+	if !bytes.Equal(prevHash, headHash) {
+		v.fail(size, ProblemHead, "head mismatch: audit_head's hash is not the hash of entry %d", size)
+		return nil
+	}
+	// Entries and checkpoints past the walk were either added after it
+	// began or are not covered by the head. Read the last entry before the
+	// head again: an append commits both at once.
+	var last []int64
+	if err := store.Select(v.ctx, v.q, &last, `SELECT seq FROM audit_entries ORDER BY seq DESC LIMIT 1`); err != nil {
+		return fmt.Errorf("audit: verify: entries: %w", err)
+	}
+	var now int64
+	if err := store.Get(v.ctx, v.q, &now, `SELECT seq FROM audit_head WHERE id = 1`); err != nil {
+		return fmt.Errorf("audit: verify: head: %w", err)
+	}
+	if len(last) > 0 && last[0] > now {
+		v.fail(now+1, ProblemHead, "head mismatch: the log has entries up to seq %d past audit_head's seq %d", last[0], now)
+		return nil
+	}
+	var beyond []int64
+	if err := store.Select(v.ctx, v.q, &beyond, `SELECT size FROM audit_checkpoints WHERE size > ? ORDER BY size DESC LIMIT 1`, size); err != nil {
+		return fmt.Errorf("audit: verify: checkpoints: %w", err)
+	}
+	if len(beyond) > 0 {
+		if beyond[0] > now {
+			v.fail(now+1, ProblemCheckpointBeyond, "checkpoint beyond the log: checkpoint %d was signed but the log ends at seq %d (entries deleted)", beyond[0], now)
+			v.rep.Checkpoint = beyond[0]
+		}
+	}
+	return nil
+}
+
+// checkpointsUpTo checks the stored checkpoints of size <= n, which the walk
+// has just reached, so the frontier holds the tree of size n.
+func (v *verifier) checkpointsUpTo(n int64) error {
+	for {
+		if len(v.cps) == 0 {
+			if v.cpDone || v.cpAfter >= n {
+				return nil
+			}
+			if err := store.Select(v.ctx, v.q, &v.cps, `SELECT size, root, note FROM audit_checkpoints
+				WHERE size > ? ORDER BY size LIMIT ?`, v.cpAfter, verifyBatch); err != nil {
+				return fmt.Errorf("audit: verify: checkpoints: %w", err)
+			}
+			if len(v.cps) < verifyBatch {
+				v.cpDone = true
+			}
+			if len(v.cps) == 0 {
+				return nil
+			}
+			v.cpAfter = v.cps[len(v.cps)-1].Size
+		}
+		cp := v.cps[0]
+		if cp.Size > n {
+			return nil
+		}
+		// Fetches start past the last size fetched, and the walk calls this
+		// for every size, so here cp.Size == n.
+		v.cps = v.cps[1:]
+		v.checkCheckpoint(cp)
+		if v.rep.Problem != "" {
+			return nil
+		}
+		v.rep.Checkpoints++
+	}
+}
+
+func (v *verifier) failCheckpoint(size int64, code, format string, args ...any) {
+	v.fail(max(size, 0), code, format, args...)
+	v.rep.Checkpoint = size
+}
+
+func (v *verifier) checkCheckpoint(cp checkpointRow) {
+	if v.verifiers == nil {
+		v.failCheckpoint(cp.Size, ProblemCheckpointSignature, "checkpoint signature invalid: no verifier key to check checkpoint %d with", cp.Size)
+		return
+	}
+	n, err := note.Open([]byte(cp.Note), v.verifiers)
+	if err != nil {
+		var uerr *note.UnverifiedNoteError
+		if errors.As(err, &uerr) {
+			err = errors.New("not signed by the verifier key")
+		}
+		v.failCheckpoint(cp.Size, ProblemCheckpointSignature, "checkpoint signature invalid: checkpoint %d: %v", cp.Size, err)
+		return
+	}
+	tree, err := tlog.ParseTree([]byte(n.Text))
+	if err != nil {
+		v.failCheckpoint(cp.Size, ProblemCheckpointSignature, "checkpoint signature invalid: checkpoint %d: %v", cp.Size, err)
+		return
+	}
+	if tree.N != cp.Size || !bytes.Equal(cp.Root, tree.Hash[:]) {
+		v.failCheckpoint(cp.Size, ProblemCheckpointRoot, "checkpoint root mismatch: the size or root stored with checkpoint %d differs from its signed note", cp.Size)
+		return
+	}
+	root, err := tlog.TreeHash(cp.Size, v.front)
+	if err != nil {
+		v.failCheckpoint(cp.Size, ProblemCheckpointRoot, "checkpoint root mismatch: %v", err)
+		return
+	}
+	if root != tree.Hash {
+		v.failCheckpoint(cp.Size, ProblemCheckpointRoot, "checkpoint root mismatch: checkpoint %d signed tree hash %s but the log now gives %s (history rewritten)", cp.Size, tree.Hash, root)
+	}
+}
+
+// frontier holds the stored hashes of the tree's right edge: the roots of
+// the complete subtrees that make up the tree so far, at most one per level.
+// They are all that StoredHashesForRecordHash needs to add the next record
+// and all that TreeHash needs for the current size, so Verify's memory does
+// not grow with the log.
+type frontier map[int64]tlog.Hash
+
+// add records the stored hashes written for one record, starting at index
+// base. A right child completes its parent (which follows it in hashes), so
+// neither it nor its left sibling is needed again.
+func (f frontier) add(base int64, hashes []tlog.Hash) {
+	for i, h := range hashes {
+		idx := base + int64(i)
+		level, n := tlog.SplitStoredHashIndex(idx)
+		if n%2 == 1 {
+			delete(f, tlog.StoredHashIndex(level, n-1))
+			continue
+		}
+		f[idx] = h
+	}
+}
+
+func (f frontier) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, idx := range indexes {
+		h, ok := f[idx]
+		if !ok {
+			return nil, fmt.Errorf("audit: verify: tree hash %d not on the frontier", idx)
+		}
+		out[i] = h
+	}
+	return out, nil
+}

@@ -1,0 +1,191 @@
+// Package server assembles the platform: it opens and prepares the database,
+// builds the services, and serves the API, the web UI, health and metrics
+// behind one handler.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"wufei/internal/api"
+	"wufei/internal/audit"
+	"wufei/internal/auth"
+	"wufei/internal/catalog"
+	"wufei/internal/demo"
+	"wufei/internal/idempotency"
+	"wufei/internal/registry"
+	"wufei/internal/store"
+	"wufei/internal/web"
+)
+
+// Config is what serve takes.
+type Config struct {
+	Addr         string
+	DB           string // database URL
+	Demo         bool
+	DemoUnits    int    // further generated units in demo mode
+	KeyFile      string // audit signing key; default beside a SQLite file, else ./data
+	KeyName      string // signer name in checkpoints
+	SecureCookie bool
+	Version      string
+}
+
+// SessionCookie is the web UI's session cookie.
+const SessionCookie = "wufei_session"
+
+// App is a prepared platform: database, services and handler.
+type App struct {
+	DB       *store.DB
+	Auth     *auth.Service
+	Registry *registry.Service
+	Audit    *audit.Log
+	Handler  http.Handler
+}
+
+// Open opens the database, migrates it, loads reference data and the
+// catalogue if missing, seeds the demo in demo mode, and builds the handler.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	db, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	app, err := New(ctx, db, cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return app, nil
+}
+
+// Prepare migrates db and seeds what an empty database needs.
+func Prepare(ctx context.Context, db *store.DB) error {
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	return db.Tx(ctx, func(tx *store.Tx) error {
+		if err := registry.SeedReference(ctx, tx); err != nil {
+			return err
+		}
+		return catalog.Seed(ctx, tx)
+	})
+}
+
+// New prepares an open database (see Open) and builds the App on it.
+func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
+	if err := Prepare(ctx, db); err != nil {
+		return nil, err
+	}
+	if cfg.Demo {
+		seeded, err := demo.Seeded(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		if !seeded {
+			if err := demo.Seed(ctx, db, cfg.DemoUnits); err != nil {
+				return nil, err
+			}
+		}
+	}
+	keyFile := cfg.KeyFile
+	if keyFile == "" {
+		keyFile = DefaultKeyFile(cfg.DB)
+	}
+	name := cfg.KeyName
+	if name == "" {
+		name = "wufei.huaibei"
+	}
+	lg, err := audit.LoadOrCreateSigner(ctx, db, keyFile, name)
+	if err != nil {
+		return nil, err
+	}
+	app := &App{DB: db, Auth: auth.NewService(db), Registry: registry.NewService(db), Audit: lg}
+	app.Handler = app.handler(cfg)
+	return app, nil
+}
+
+// DefaultKeyFile is the audit key's path for a database URL: beside a
+// SQLite file, else under ./data.
+func DefaultKeyFile(dbURL string) string {
+	if p, ok := cutPrefix(dbURL, "sqlite:"); ok && p != ":memory:" {
+		return filepath.Join(filepath.Dir(p), "audit-signing.key")
+	}
+	return filepath.Join("data", "audit-signing.key")
+}
+
+func cutPrefix(s, p string) (string, bool) {
+	if len(s) >= len(p) && s[:len(p)] == p {
+		return s[len(p):], true
+	}
+	return s, false
+}
+
+func (a *App) handler(cfg Config) http.Handler {
+	mux := http.NewServeMux()
+	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Registry: a.Registry, Audit: a.Audit, Version: cfg.Version})
+	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		api.WriteProblem(w, http.StatusNotFound, "not_found", "没有这个接口")
+	}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		var one int
+		if err := store.Get(ctx, a.DB.Reader(), &one, `SELECT 1`); err != nil {
+			http.Error(w, `{"status":"unavailable"}`, http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"status":"ok","version":%q}`, cfg.Version)
+	})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := newMetrics(reg)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", web.New(web.Deps{Auth: a.Auth, Registry: a.Registry, DB: a.DB, Version: cfg.Version,
+		Cookie: SessionCookie, SecureCookie: cfg.SecureCookie}))
+
+	var h http.Handler = mux
+	h = idempotency.Middleware(a.DB)(h)
+	h = api.Authenticate(a.Auth, SessionCookie)(h)
+	h = limitBody(h)
+	h = m.wrap(mux, h)
+	return recoverer(h)
+}
+
+// Serve listens on cfg.Addr until ctx is cancelled, then shuts down
+// gracefully, letting requests in flight finish.
+func (a *App) Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, e)
+	}
+	return err
+}

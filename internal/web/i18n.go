@@ -1,0 +1,64 @@
+package web
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"golang.org/x/text/language"
+)
+
+// Languages the UI speaks; the first is the default.
+var languages = []string{"zh-CN", "en"}
+
+//go:embed i18n/*.json
+var i18nFS embed.FS
+
+var matcher = language.NewMatcher([]language.Tag{language.MustParse("zh-CN"), language.English})
+
+// langCookie holds the language chosen with the switch; it overrides
+// Accept-Language.
+const langCookie = "lang"
+
+// catalogue maps a message key to its text in one language.
+type catalogue map[string]string
+
+func loadMessages() (map[string]catalogue, error) {
+	out := map[string]catalogue{}
+	for _, l := range languages {
+		b, err := i18nFS.ReadFile("i18n/" + l + ".json")
+		if err != nil {
+			return nil, err
+		}
+		var c catalogue
+		if err := json.Unmarshal(b, &c); err != nil {
+			return nil, fmt.Errorf("web: i18n/%s.json: %w", l, err)
+		}
+		out[l] = c
+	}
+	return out, nil
+}
+
+// t returns the text for key, formatted with args when given. A missing key
+// shows as itself, so that it is seen rather than silently blank.
+func (c catalogue) t(key string, args ...any) string {
+	s, ok := c[key]
+	if !ok {
+		return key
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+// requestLang picks the language: the lang cookie, then Accept-Language.
+func requestLang(r *http.Request) string {
+	if c, err := r.Cookie(langCookie); err == nil && slices.Contains(languages, c.Value) {
+		return c.Value
+	}
+	_, i := language.MatchStrings(matcher, r.Header.Get("Accept-Language"))
+	return languages[i]
+}
