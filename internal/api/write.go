@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 )
 
 // writeProblem writes a problem outside huma (middleware).
@@ -16,4 +17,18 @@ func writeProblem(w http.ResponseWriter, p *Problem) {
 // outside this package (idempotency, limits) uses it.
 func WriteProblem(w http.ResponseWriter, status int, code, detail string) {
 	writeProblem(w, newProblem(status, code, detail))
+}
+
+// AssumeJSON treats API request bodies sent without a JSON content type (as
+// `curl -d` sends them) as JSON; the body is still validated as JSON.
+func AssumeJSON(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") && r.Body != nil && r.ContentLength != 0 {
+			switch ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) {
+			case "", "application/x-www-form-urlencoded", "text/plain":
+				r.Header.Set("Content-Type", "application/json")
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -156,6 +156,7 @@ func (a *App) handler(cfg Config) http.Handler {
 	var h http.Handler = mux
 	h = idempotency.Middleware(a.DB)(h)
 	h = api.Authenticate(a.Auth, SessionCookie)(h)
+	h = api.AssumeJSON(h)
 	h = limitBody(h)
 	h = m.wrap(mux, h)
 	return recoverer(h)

@@ -122,6 +122,11 @@ func TestPlatform(t *testing.T) {
 			if st != 401 || m["code"] != "invalid_credentials" {
 				t.Fatalf("wrong password: %d %v", st, m)
 			}
+			// curl -d sends a form content type; the JSON body is still accepted.
+			if st, m, _ := anon.do("POST", "/api/v1/auth/login", `{"username":"gen","password":"wufei-demo"}`,
+				"Content-Type", "application/x-www-form-urlencoded"); st != 200 || m["token"] == nil {
+				t.Fatalf("login with a form content type: %d %v", st, m)
+			}
 			gen := anon.login("gen")
 			_, me, _ := gen.do("GET", "/api/v1/me", nil)
 			if me["username"] != "gen" || me["role"] != "unit_admin" || me["unit_id"] == nil {

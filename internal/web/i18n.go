@@ -22,17 +22,17 @@ var matcher = language.NewMatcher([]language.Tag{language.MustParse("zh-CN"), la
 // Accept-Language.
 const langCookie = "lang"
 
-// catalogue maps a message key to its text in one language.
-type catalogue map[string]string
+// messages maps a message key to its text in one language.
+type messages map[string]string
 
-func loadMessages() (map[string]catalogue, error) {
-	out := map[string]catalogue{}
+func loadMessages() (map[string]messages, error) {
+	out := map[string]messages{}
 	for _, l := range languages {
 		b, err := i18nFS.ReadFile("i18n/" + l + ".json")
 		if err != nil {
 			return nil, err
 		}
-		var c catalogue
+		var c messages
 		if err := json.Unmarshal(b, &c); err != nil {
 			return nil, fmt.Errorf("web: i18n/%s.json: %w", l, err)
 		}
@@ -43,7 +43,7 @@ func loadMessages() (map[string]catalogue, error) {
 
 // t returns the text for key, formatted with args when given. A missing key
 // shows as itself, so that it is seen rather than silently blank.
-func (c catalogue) t(key string, args ...any) string {
+func (c messages) t(key string, args ...any) string {
 	s, ok := c[key]
 	if !ok {
 		return key

@@ -106,9 +106,12 @@ func hashAssets(fsys fs.FS) (map[string]string, error) {
 			return err
 		}
 		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
 		sum := sha256.Sum256(b)
 		out[p] = hex.EncodeToString(sum[:5])
-		return err
+		return nil
 	})
 	return out, err
 }
@@ -210,7 +213,6 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store") // pages carry what only this user may see
-	h.Set("Vary", "Cookie, Accept-Language, HX-Request")
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
 }
