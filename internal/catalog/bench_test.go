@@ -30,7 +30,7 @@ func BenchmarkImport(b *testing.B) {
 	db, _ := storetest.SQLite(b)
 	seed(b, db) // the categories the rows refer to
 	ctx := context.Background()
-	clear := func(b *testing.B) {
+	empty := func(b *testing.B) {
 		b.StopTimer()
 		if _, err := db.Writer().ExecContext(ctx, `DELETE FROM waste_codes`); err != nil {
 			b.Fatal(err)
@@ -44,7 +44,7 @@ func BenchmarkImport(b *testing.B) {
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			clear(b)
+			empty(b)
 			tx, err := db.Writer().BeginTx(ctx, nil)
 			if err != nil {
 				b.Fatal(err)
@@ -69,7 +69,7 @@ func BenchmarkImport(b *testing.B) {
 	b.Run("import", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			clear(b)
+			empty(b)
 			rep, err := catalog.Import(ctx, db, bytes.NewReader(file.Bytes()), audit.System)
 			if err != nil || rep.Inserted != n {
 				b.Fatalf("import: %+v, %v", rep, err)

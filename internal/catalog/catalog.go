@@ -202,9 +202,9 @@ func (c *Characteristics) Scan(src any) error {
 // clip shortens outside input quoted in a message, so a hostile file cannot
 // make an error message arbitrarily large.
 func clip(s string) string {
-	const max = 24 // characters
-	if utf8.RuneCountInString(s) <= max {
+	const limit = 24 // characters
+	if utf8.RuneCountInString(s) <= limit {
 		return s
 	}
-	return string([]rune(s)[:max]) + "…"
+	return string([]rune(s)[:limit]) + "…"
 }

@@ -135,6 +135,7 @@ func (p *codeParser) add(line int, col, code, msg string) {
 
 // header maps canonical column names to positions, or reports why it cannot.
 func (p *codeParser) header(line int, rec []string) (map[string]int, int) {
+	faults := p.report.ProblemCount
 	cols := map[string]int{}
 	for i, name := range rec {
 		name = strings.TrimSpace(name)
@@ -151,14 +152,12 @@ func (p *codeParser) header(line int, rec []string) (map[string]int, int) {
 		}
 		cols[col] = i
 	}
-	bad := false
 	for _, col := range codeColumns {
 		if _, ok := cols[col]; !ok {
 			p.add(line, col, "column_missing", fmt.Sprintf("表头缺少 %s 列（或中文表头 废物类别、行业来源、废物代码、危险废物、危险特性）", col))
-			bad = true
 		}
 	}
-	if bad || p.report.ProblemCount > 0 {
+	if p.report.ProblemCount > faults {
 		return nil, 0
 	}
 	return cols, len(rec)

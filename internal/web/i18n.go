@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-
-	"golang.org/x/text/language"
 )
 
 // Languages the UI speaks; the first is the default.
@@ -16,10 +14,7 @@ var languages = []string{"zh-CN", "en"}
 //go:embed i18n/*.json
 var i18nFS embed.FS
 
-var matcher = language.NewMatcher([]language.Tag{language.MustParse("zh-CN"), language.English})
-
-// langCookie holds the language chosen with the switch; it overrides
-// Accept-Language.
+// langCookie holds the language chosen with the switch.
 const langCookie = "lang"
 
 // messages maps a message key to its text in one language.
@@ -54,11 +49,12 @@ func (c messages) t(key string, args ...any) string {
 	return s
 }
 
-// requestLang picks the language: the lang cookie, then Accept-Language.
+// requestLang picks the language: the one chosen with the switch, else
+// Chinese. The browser's Accept-Language is not followed: officials' browsers
+// are often set to English, and the regulated names and forms are Chinese.
 func requestLang(r *http.Request) string {
 	if c, err := r.Cookie(langCookie); err == nil && slices.Contains(languages, c.Value) {
 		return c.Value
 	}
-	_, i := language.MatchStrings(matcher, r.Header.Get("Accept-Language"))
-	return languages[i]
+	return languages[0]
 }
