@@ -70,7 +70,7 @@ func principal(ctx context.Context) (auth.Principal, error) {
 func Authenticate(svc *auth.Service, cookie string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			token := ""
+			token, fromCookie := "", false
 			if h := r.Header.Get("Authorization"); h != "" {
 				t, ok := strings.CutPrefix(h, "Bearer ")
 				if !ok {
@@ -79,19 +79,19 @@ func Authenticate(svc *auth.Service, cookie string) func(http.Handler) http.Hand
 				}
 				token = strings.TrimSpace(t)
 			} else if c, err := r.Cookie(cookie); err == nil {
-				token = c.Value
+				token, fromCookie = c.Value, true
 			}
 			if token != "" {
 				p, err := svc.Authenticate(r.Context(), token)
-				if err != nil {
-					if _, isCookie := r.Cookie(cookie); isCookie == nil && r.Header.Get("Authorization") == "" {
-						next.ServeHTTP(w, r) // a stale cookie: let the page ask for a log-in
-						return
-					}
+				switch {
+				case err == nil:
+					r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+				case !fromCookie:
 					writeProblem(w, problemOf(err).(*Problem))
 					return
 				}
-				r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+				// A stale cookie passes unauthenticated, so a page can ask
+				// for a new log-in.
 			}
 			next.ServeHTTP(w, r)
 		})

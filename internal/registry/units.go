@@ -290,7 +290,7 @@ func (s *Service) UpdateUnit(ctx context.Context, p auth.Principal, id string, i
 		if err != nil {
 			return err
 		}
-		if in.regulated() && !canManage(p, before) || !canMaintain(p, before) {
+		if (in.regulated() && !canManage(p, before)) || !canMaintain(p, before) {
 			return errs.E(errs.Forbidden, "forbidden", "无权修改该单位的这些信息")
 		}
 		if before.Version != in.Version {
