@@ -143,6 +143,11 @@ func (h *handlers) registerRegistry(a huma.API) {
 		func(ctx context.Context, in *struct{ Body registry.NewVehicle }) (*out[registry.Vehicle], error) {
 			return do(ctx, func(p auth.Principal) (registry.Vehicle, error) { return reg.CreateVehicle(ctx, p, in.Body) })
 		})
+	huma.Register(a, huma.Operation{OperationID: "get-vehicle", Method: http.MethodGet, Path: "/api/v1/vehicles/{id}",
+		Summary: "车辆详情", Tags: tags},
+		func(ctx context.Context, in *IDPath) (*out[registry.Vehicle], error) {
+			return do(ctx, func(p auth.Principal) (registry.Vehicle, error) { return reg.GetVehicle(ctx, p, in.ID) })
+		})
 	huma.Register(a, huma.Operation{OperationID: "update-vehicle", Method: http.MethodPatch, Path: "/api/v1/vehicles/{id}",
 		Summary: "修改车辆", Tags: tags},
 		func(ctx context.Context, in *struct {
@@ -164,5 +169,13 @@ func (h *handlers) registerRegistry(a huma.API) {
 		Summary: "登记设施", Tags: tags, DefaultStatus: 201},
 		func(ctx context.Context, in *struct{ Body registry.NewFacility }) (*out[registry.Facility], error) {
 			return do(ctx, func(p auth.Principal) (registry.Facility, error) { return reg.CreateFacility(ctx, p, in.Body) })
+		})
+	huma.Register(a, huma.Operation{OperationID: "update-facility", Method: http.MethodPatch, Path: "/api/v1/facilities/{id}",
+		Summary: "修改设施", Tags: tags},
+		func(ctx context.Context, in *struct {
+			IDPath
+			Body registry.FacilityPatch
+		}) (*out[registry.Facility], error) {
+			return do(ctx, func(p auth.Principal) (registry.Facility, error) { return reg.UpdateFacility(ctx, p, in.ID, in.Body) })
 		})
 }

@@ -41,28 +41,7 @@ func (s *Service) CreateFacility(ctx context.Context, p auth.Principal, in NewFa
 		if !canMaintain(p, u) {
 			return errs.E(errs.Forbidden, "forbidden", "无权为该单位登记设施")
 		}
-		var v errs.Validation
-		if f.Code == "" {
-			v.Add("code", "required", "设施编码必填")
-		}
-		if f.Name == "" {
-			v.Add("name", "required", "设施名称必填")
-		}
-		if !slices.Contains(FacilityKinds, FacilityKind(f.Kind)) {
-			v.Add("kind", "kind_unknown", "未知设施类型")
-		}
-		methods, _, err := s.catalogueSets(ctx, tx)
-		if err != nil {
-			return err
-		}
-		needsMethod := f.Kind == "utilisation" || f.Kind == "disposal"
-		switch {
-		case needsMethod && !methods[f.Method]:
-			v.Add("method", "method_unknown", "利用、处置设施须填写有效的方式代码")
-		case !needsMethod && f.Method != "":
-			v.Add("method", "method_not_allowed", "产生、贮存设施不填方式代码")
-		}
-		if err := v.Err(); err != nil {
+		if err := s.validateFacility(ctx, tx, &f); err != nil {
 			return err
 		}
 		f.CreatedAt, f.UpdatedAt = tx.Now, tx.Now
@@ -83,12 +62,40 @@ func (s *Service) CreateFacility(ctx context.Context, p auth.Principal, in NewFa
 	return f, err
 }
 
+func (s *Service) validateFacility(ctx context.Context, q store.Querier, f *Facility) error {
+	var v errs.Validation
+	f.Name = strings.TrimSpace(f.Name)
+	if f.Code == "" {
+		v.Add("code", "required", "设施编码必填")
+	}
+	if f.Name == "" {
+		v.Add("name", "required", "设施名称必填")
+	}
+	if !slices.Contains(FacilityKinds, FacilityKind(f.Kind)) {
+		v.Add("kind", "kind_unknown", "未知设施类型")
+	}
+	if !slices.Contains([]string{"active", "suspended", "closed"}, f.Status) {
+		v.Add("status", "status_unknown", "未知状态")
+	}
+	methods, _, err := s.catalogueSets(ctx, q)
+	if err != nil {
+		return err
+	}
+	needsMethod := f.Kind == "utilisation" || f.Kind == "disposal"
+	switch {
+	case needsMethod && !methods[f.Method]:
+		v.Add("method", "method_unknown", "利用、处置设施须填写有效的方式代码")
+	case !needsMethod && f.Method != "":
+		v.Add("method", "method_not_allowed", "产生、贮存设施不填方式代码")
+	}
+	return v.Err()
+}
+
 // ListFacilities lists the facilities of a unit the principal may see.
 func (s *Service) ListFacilities(ctx context.Context, p auth.Principal, unitID string) ([]Facility, error) {
 	cond, args := unitScope(p)
 	var items []Facility
-	err := store.Select(ctx, s.db.Reader(), &items, `SELECT f.id, f.unit_id, f.code, f.kind, f.name, f.method, f.capacity_g,
-		f.status, f.created_at, f.updated_at, f.version FROM facilities f JOIN units u ON u.id = f.unit_id
+	err := store.Select(ctx, s.db.Reader(), &items, `SELECT `+facilityColumns+` FROM facilities f JOIN units u ON u.id = f.unit_id
 		WHERE f.unit_id = ? AND `+cond+` ORDER BY f.code`, append([]any{unitID}, args...)...)
 	for i := range items {
 		items[i].CapacityT = qty.Tonnes(items[i].CapacityG)
@@ -97,4 +104,70 @@ func (s *Service) ListFacilities(ctx context.Context, p auth.Principal, unitID s
 		items = []Facility{}
 	}
 	return items, err
+}
+
+// FacilityPatch changes a facility.
+type FacilityPatch struct {
+	Version   int64    `json:"version" minimum:"1"`
+	Name      *string  `json:"name,omitempty" maxLength:"100"`
+	Method    *string  `json:"method,omitempty"`
+	CapacityT *float64 `json:"capacity_t,omitempty"`
+	Status    *string  `json:"status,omitempty" enum:"active,suspended,closed"`
+}
+
+const facilityColumns = `f.id, f.unit_id, f.code, f.kind, f.name, f.method, f.capacity_g, f.status, f.created_at,
+	f.updated_at, f.version`
+
+// UpdateFacility changes a facility's name, method, capacity or status.
+func (s *Service) UpdateFacility(ctx context.Context, p auth.Principal, id string, in FacilityPatch) (Facility, error) {
+	var f Facility
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		cond, args := unitScope(p)
+		var before Facility
+		err := store.Get(ctx, tx, &before, `SELECT `+facilityColumns+` FROM facilities f JOIN units u ON u.id = f.unit_id
+			WHERE f.id = ? AND `+cond, append([]any{id}, args...)...)
+		if errors.Is(err, store.ErrNotFound) {
+			return errs.E(errs.NotFound, "facility_not_found", "设施不存在或无权查看")
+		}
+		if err != nil {
+			return err
+		}
+		before.CapacityT = qty.Tonnes(before.CapacityG)
+		u, err := s.getUnit(ctx, tx, p, before.UnitID)
+		if err != nil {
+			return err
+		}
+		if !canMaintain(p, u) {
+			return errs.E(errs.Forbidden, "forbidden", "无权修改该设施")
+		}
+		if before.Version != in.Version {
+			return errs.E(errs.Conflict, "version_conflict", "该设施已被他人修改，请刷新后重试")
+		}
+		f = before
+		set(&f.Name, in.Name)
+		set(&f.Method, in.Method)
+		set(&f.Status, in.Status)
+		if in.CapacityT != nil {
+			if f.CapacityG, err = qty.Grams("capacity_t", *in.CapacityT); err != nil {
+				return err
+			}
+		}
+		if err := s.validateFacility(ctx, tx, &f); err != nil {
+			return err
+		}
+		f.CapacityT = qty.Tonnes(f.CapacityG)
+		f.UpdatedAt, f.Version = tx.Now, before.Version+1
+		n, err := store.Exec(ctx, tx, `UPDATE facilities SET name = ?, method = ?, capacity_g = ?, status = ?, updated_at = ?,
+			version = ? WHERE id = ? AND version = ?`, f.Name, f.Method, f.CapacityG, f.Status, f.UpdatedAt, f.Version, id, before.Version)
+		if err != nil {
+			return err
+		}
+		if n != 1 {
+			return errs.E(errs.Conflict, "version_conflict", "该设施已被他人修改，请刷新后重试")
+		}
+		_, err = audit.Append(ctx, tx, p.Actor(), audit.Record{Action: "facility.update", Entity: "facility", EntityID: id,
+			UnitID: u.ID, RegionCode: u.RegionCode, Change: map[string]any{"before": before, "after": f}})
+		return err
+	})
+	return f, err
 }

@@ -141,21 +141,31 @@ func (s *Service) ListVehicles(ctx context.Context, p auth.Principal, f VehicleF
 	return paginate(items, limit, func(v Vehicle) string { return v.ID }), nil
 }
 
+// GetVehicle returns a vehicle of a unit the principal may see.
+func (s *Service) GetVehicle(ctx context.Context, p auth.Principal, id string) (Vehicle, error) {
+	return s.getVehicle(ctx, s.db.Reader(), p, id)
+}
+
+func (s *Service) getVehicle(ctx context.Context, q store.Querier, p auth.Principal, id string) (Vehicle, error) {
+	cond, args := unitScope(p)
+	var v Vehicle
+	err := store.Get(ctx, q, &v, `SELECT `+vehicleColumns+` FROM vehicles v JOIN units u ON u.id = v.unit_id
+		WHERE v.id = ? AND `+cond, append([]any{id}, args...)...)
+	if errors.Is(err, store.ErrNotFound) {
+		return v, errs.E(errs.NotFound, "vehicle_not_found", "车辆不存在或无权查看")
+	}
+	v.CapacityT = qty.Tonnes(v.CapacityG)
+	return v, err
+}
+
 // UpdateVehicle changes a vehicle's permit, capacity or status.
 func (s *Service) UpdateVehicle(ctx context.Context, p auth.Principal, id string, in VehiclePatch) (Vehicle, error) {
 	var v Vehicle
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		cond, args := unitScope(p)
-		var before Vehicle
-		err := store.Get(ctx, tx, &before, `SELECT `+vehicleColumns+` FROM vehicles v JOIN units u ON u.id = v.unit_id
-			WHERE v.id = ? AND `+cond, append([]any{id}, args...)...)
-		if errors.Is(err, store.ErrNotFound) {
-			return errs.E(errs.NotFound, "vehicle_not_found", "车辆不存在或无权查看")
-		}
+		before, err := s.getVehicle(ctx, tx, p, id)
 		if err != nil {
 			return err
 		}
-		before.CapacityT = qty.Tonnes(before.CapacityG)
 		u, err := s.getUnit(ctx, tx, p, before.UnitID)
 		if err != nil {
 			return err

@@ -317,6 +317,20 @@ func TestPlatform(t *testing.T) {
 			if st != 200 || len(list(m)) != 2 || list(m)[0]["plate"] == "" {
 				t.Fatalf("vehicles: %d %v", st, m)
 			}
+			vid := list(m)[0]["id"].(string)
+			if st, v, _ := carrier.do("GET", "/api/v1/vehicles/"+vid, nil); st != 200 || v["capacity_t"] == nil {
+				t.Fatalf("vehicle: %d %v", st, v)
+			}
+			disposer := anon.login("disposer")
+			_, f, _ := disposer.do("GET", "/api/v1/units/"+unitOf(disposer)+"/facilities", nil)
+			fid := list(f)[0]["id"].(string)
+			patch := map[string]any{"version": 1, "capacity_t": 12500.5}
+			if st, _, _ := gen.do("PATCH", "/api/v1/facilities/"+fid, patch); st != 403 {
+				t.Fatalf("gen changes the disposer's facility: %d", st)
+			}
+			if st, m, _ := disposer.do("PATCH", "/api/v1/facilities/"+fid, patch); st != 200 || m["capacity_t"] != 12500.5 || m["version"] != 2.0 {
+				t.Fatalf("facility patch: %d %v", st, m)
+			}
 			st, m, _ = gen.do("GET", "/api/v1/catalog/waste-codes?category=HW08", nil)
 			if st != 200 || !strings.Contains(fmt.Sprint(m["items"]), "code:900-249-08") {
 				t.Fatalf("waste codes: %d %v", st, m)
