@@ -55,6 +55,11 @@ func CheckPassword(hash, password string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	// argon2 panics on zero passes or lanes, and a short key would match
+	// many passwords (an empty one, every password).
+	if t < 1 || threads < 1 || len(want) < 16 {
+		return false, errors.New("auth: bad argon2 parameters")
+	}
 	got := argon2.IDKey([]byte(password), salt, t, mem, threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }

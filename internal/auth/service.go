@@ -188,7 +188,7 @@ func (s *Service) CreateToken(ctx context.Context, p Principal, userID, name str
 	if p.Role != Admin && userID != p.UserID {
 		return Session{}, errs.E(errs.Forbidden, "forbidden", "只能为本人创建令牌")
 	}
-	if ttl <= 0 || ttl > 366*24*time.Hour {
+	if ttl < 24*time.Hour || ttl > 366*24*time.Hour {
 		return Session{}, errs.Field("expires_days", "ttl_range", "有效期须在 1 至 366 天之间")
 	}
 	u, err := s.GetUser(ctx, userID)

@@ -6,6 +6,7 @@ package idempotency
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -85,6 +86,10 @@ func Middleware(db *store.DB) func(http.Handler) http.Handler {
 
 			rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 			next.ServeHTTP(rec, r)
+			// The outcome is kept even if the client has hung up meanwhile
+			// (it is the client that will retry); with the request's context
+			// the key would stay "in progress" until the TTL.
+			ctx = context.WithoutCancel(ctx)
 			// Server errors are not kept, so the client may retry them.
 			_ = db.Tx(ctx, func(tx *store.Tx) error {
 				if rec.status >= 500 {

@@ -46,7 +46,7 @@ type LicencePatch struct {
 type LicenceFilter struct {
 	UnitID    string
 	WasteCode string // covering this code (its category or the code itself)
-	Method    string
+	Method    string // by this method (with WasteCode: in the same scope line)
 	Limit     int
 	After     string
 }
@@ -221,18 +221,20 @@ func (s *Service) ListLicences(ctx context.Context, p auth.Principal, f LicenceF
 		where = append(where, "l.unit_id = ?")
 		args = append(args, f.UnitID)
 	}
-	if f.WasteCode != "" {
-		if !codeRe.MatchString(f.WasteCode) {
-			return Page[Licence]{}, errs.Field("waste_code", "waste_code_format", "废物代码格式应为 ddd-ddd-dd")
+	if f.WasteCode != "" || f.Method != "" {
+		covers := `EXISTS (SELECT 1 FROM licence_scopes ls WHERE ls.licence_id = l.id`
+		if f.WasteCode != "" {
+			if !codeRe.MatchString(f.WasteCode) {
+				return Page[Licence]{}, errs.Field("waste_code", "waste_code_format", "废物代码格式应为 ddd-ddd-dd")
+			}
+			covers += ` AND ls.category = ? AND (ls.waste_code = '' OR ls.waste_code = ?)`
+			args = append(args, "HW"+f.WasteCode[8:], f.WasteCode)
 		}
-		m := ""
-		args = append(args, "HW"+f.WasteCode[8:], f.WasteCode)
 		if f.Method != "" {
-			m = " AND ls.method = ?"
+			covers += ` AND ls.method = ?`
 			args = append(args, f.Method)
 		}
-		where = append(where, `EXISTS (SELECT 1 FROM licence_scopes ls WHERE ls.licence_id = l.id AND ls.category = ?
-			AND (ls.waste_code = '' OR ls.waste_code = ?)`+m+`)`)
+		where = append(where, covers+`)`)
 	}
 	limit, after, err := pageArgs(f.Limit, f.After)
 	if err != nil {

@@ -50,7 +50,8 @@ func (s *Service) CanSeeEntry(ctx context.Context, p auth.Principal, seq int64) 
 }
 
 // History returns the audit trail of a registry record the principal may
-// see: every change with who made it and the values before and after.
+// see: every change with who made it and the values before and after, as far
+// as auditScope lets the principal read audit entries.
 func (s *Service) History(ctx context.Context, p auth.Principal, entity, id string) ([]audit.Entry, error) {
 	var unitID string
 	switch entity {
@@ -68,5 +69,25 @@ func (s *Service) History(ctx context.Context, p auth.Principal, entity, id stri
 	if _, err := s.GetUnit(ctx, p, unitID); err != nil {
 		return nil, err
 	}
-	return audit.EntityHistory(ctx, s.db.Reader(), entity, id)
+	// Seeing a record is not enough: its entries are audit entries, and
+	// auditScope decides who may read those (a unit's accounts may look up a
+	// carrier in the directory, but not read the carrier's audit trail).
+	where, args := auditScope(p)
+	cond := "entity = ? AND entity_id = ?"
+	if where != "" {
+		cond += " AND (" + where + ")"
+	}
+	args = append([]any{entity, id}, args...)
+	out := []audit.Entry{}
+	for after := int64(0); ; {
+		es, err := audit.ReadEntries(ctx, s.db.Reader(), audit.Filter{After: after, Limit: audit.MaxLimit, Where: cond, Args: args})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, es...)
+		if len(es) < audit.MaxLimit {
+			return out, nil
+		}
+		after = es[len(es)-1].Seq
+	}
 }

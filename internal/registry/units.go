@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -111,8 +112,16 @@ func (s *Service) validateUnit(ctx context.Context, q store.Querier, u *Unit) er
 		v.Add("region_code", "region_unknown", "县区代码不存在: "+u.RegionCode)
 	}
 	if u.ParkCode != "" {
-		if err := s.checkRegion(ctx, q, u.ParkCode, ""); err != nil {
+		// A park or township lies in the unit's county, or (市高新区) under the city itself.
+		var parent string
+		err := store.Get(ctx, q, &parent, `SELECT COALESCE(parent_code, '') FROM regions WHERE code = ? AND level IN ('park', 'township')`, u.ParkCode)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			v.Add("park_code", "region_unknown", "园区或乡镇代码不存在: "+u.ParkCode)
+		case err != nil:
+			return err
+		case parent != u.RegionCode && parent != auth.CityCode:
+			v.Add("park_code", "park_outside_region", "园区或乡镇不在所填县区内")
 		}
 	}
 	if (u.Longitude == nil) != (u.Latitude == nil) {
@@ -371,7 +380,9 @@ func pageArgs(limit int, cursor string) (int, string, error) {
 		return limit, "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || len(b) == 0 || len(b) > 64 {
+	// A cursor is an id we encoded; anything that is not text would reach
+	// the database as a bad parameter (PostgreSQL refuses invalid UTF-8).
+	if err != nil || len(b) == 0 || len(b) > 64 || !utf8.Valid(b) {
 		return 0, "", errs.Field("cursor", "cursor_invalid", "分页游标无效")
 	}
 	return limit, string(b), nil
