@@ -133,15 +133,9 @@ func (s *Service) UpdateFacility(ctx context.Context, p auth.Principal, id strin
 			return err
 		}
 		before.CapacityT = qty.Tonnes(before.CapacityG)
-		u, err := s.getUnit(ctx, tx, p, before.UnitID)
+		u, err := s.owner(ctx, tx, p, before.UnitID, canMaintain, in.Version, before.Version, "设施")
 		if err != nil {
 			return err
-		}
-		if !canMaintain(p, u) {
-			return errs.E(errs.Forbidden, "forbidden", "无权修改该设施")
-		}
-		if before.Version != in.Version {
-			return errs.E(errs.Conflict, "version_conflict", "该设施已被他人修改，请刷新后重试")
 		}
 		f = before
 		set(&f.Name, in.Name)
@@ -162,12 +156,7 @@ func (s *Service) UpdateFacility(ctx context.Context, p auth.Principal, id strin
 		if err != nil {
 			return err
 		}
-		if n != 1 {
-			return errs.E(errs.Conflict, "version_conflict", "该设施已被他人修改，请刷新后重试")
-		}
-		_, err = audit.Append(ctx, tx, p.Actor(), audit.Record{Action: "facility.update", Entity: "facility", EntityID: id,
-			UnitID: u.ID, RegionCode: u.RegionCode, Change: map[string]any{"before": before, "after": f}})
-		return err
+		return updated(ctx, tx, p, n, "facility", "设施", id, u, before, f)
 	})
 	return f, err
 }

@@ -312,15 +312,9 @@ func (s *Service) UpdateLicence(ctx context.Context, p auth.Principal, id string
 		if err != nil {
 			return err
 		}
-		u, err := s.getUnit(ctx, tx, p, before.UnitID)
+		u, err := s.owner(ctx, tx, p, before.UnitID, canManage, in.Version, before.Version, "许可证")
 		if err != nil {
 			return err
-		}
-		if !canManage(p, u) {
-			return errs.E(errs.Forbidden, "forbidden", "许可证由监管部门登记")
-		}
-		if before.Version != in.Version {
-			return errs.E(errs.Conflict, "version_conflict", "该许可证已被他人修改，请刷新后重试")
 		}
 		l = before
 		l.Scopes = slices.Clone(before.Scopes)
@@ -354,18 +348,13 @@ func (s *Service) UpdateLicence(ctx context.Context, p auth.Principal, id string
 		if err != nil {
 			return err
 		}
-		if n != 1 {
-			return errs.E(errs.Conflict, "version_conflict", "该许可证已被他人修改，请刷新后重试")
-		}
-		if in.Scopes != nil {
+		if in.Scopes != nil && n == 1 {
 			if err := writeScopes(ctx, tx, id, l.Scopes); err != nil {
 				return err
 			}
 		}
 		l.finish()
-		_, err = audit.Append(ctx, tx, p.Actor(), audit.Record{Action: "licence.update", Entity: "licence", EntityID: id,
-			UnitID: u.ID, RegionCode: u.RegionCode, Change: map[string]any{"before": before, "after": l}})
-		return err
+		return updated(ctx, tx, p, n, "licence", "许可证", id, u, before, l)
 	})
 	return l, err
 }

@@ -303,7 +303,7 @@ func (s *Service) UpdateUnit(ctx context.Context, p auth.Principal, id string, i
 			return errs.E(errs.Forbidden, "forbidden", "无权修改该单位的这些信息")
 		}
 		if before.Version != in.Version {
-			return errs.E(errs.Conflict, "version_conflict", "该单位已被他人修改，请刷新后重试")
+			return conflict("该单位")
 		}
 		u = before
 		set(&u.Name, in.Name)
@@ -336,17 +336,12 @@ func (s *Service) UpdateUnit(ctx context.Context, p auth.Principal, id string, i
 		if err != nil {
 			return err
 		}
-		if n != 1 {
-			return errs.E(errs.Conflict, "version_conflict", "该单位已被他人修改，请刷新后重试")
-		}
-		if in.Roles != nil {
+		if in.Roles != nil && n == 1 {
 			if err := writeRoles(ctx, tx, id, u.Roles); err != nil {
 				return err
 			}
 		}
-		_, err = audit.Append(ctx, tx, p.Actor(), audit.Record{Action: "unit.update", Entity: "unit", EntityID: id,
-			UnitID: id, RegionCode: u.RegionCode, Change: map[string]any{"before": before, "after": u}})
-		return err
+		return updated(ctx, tx, p, n, "unit", "单位", id, u, before, u)
 	})
 	return u, err
 }

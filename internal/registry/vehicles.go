@@ -166,15 +166,9 @@ func (s *Service) UpdateVehicle(ctx context.Context, p auth.Principal, id string
 		if err != nil {
 			return err
 		}
-		u, err := s.getUnit(ctx, tx, p, before.UnitID)
+		u, err := s.owner(ctx, tx, p, before.UnitID, canMaintain, in.Version, before.Version, "车辆")
 		if err != nil {
 			return err
-		}
-		if !canMaintain(p, u) {
-			return errs.E(errs.Forbidden, "forbidden", "无权修改该车辆")
-		}
-		if before.Version != in.Version {
-			return errs.E(errs.Conflict, "version_conflict", "该车辆已被他人修改，请刷新后重试")
 		}
 		v = before
 		set(&v.PermitNo, in.PermitNo)
@@ -199,12 +193,7 @@ func (s *Service) UpdateVehicle(ctx context.Context, p auth.Principal, id string
 		if err != nil {
 			return err
 		}
-		if n != 1 {
-			return errs.E(errs.Conflict, "version_conflict", "该车辆已被他人修改，请刷新后重试")
-		}
-		_, err = audit.Append(ctx, tx, p.Actor(), audit.Record{Action: "vehicle.update", Entity: "vehicle", EntityID: id,
-			UnitID: u.ID, RegionCode: u.RegionCode, Change: map[string]any{"before": before, "after": v}})
-		return err
+		return updated(ctx, tx, p, n, "vehicle", "车辆", id, u, before, v)
 	})
 	return v, err
 }
