@@ -397,3 +397,28 @@ func paginate[T any](items []T, limit int, key func(T) string) Page[T] {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// UnitNames returns the names of the given units that the principal may see,
+// in one query, for lists that show a unit beside each row.
+func (s *Service) UnitNames(ctx context.Context, p auth.Principal, ids []string) (map[string]string, error) {
+	names := map[string]string{}
+	if len(ids) == 0 {
+		return names, nil
+	}
+	cond, args := unitScope(p)
+	query, inArgs, err := store.In(`SELECT u.id, u.name FROM units u WHERE u.id IN (?) AND `+cond, append([]any{ids}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ID   string `db:"id"`
+		Name string `db:"name"`
+	}
+	if err := store.Select(ctx, s.db.Reader(), &rows, query, inArgs...); err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		names[r.ID] = r.Name
+	}
+	return names, nil
+}

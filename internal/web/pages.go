@@ -111,18 +111,24 @@ func (s *server) units(w http.ResponseWriter, r *http.Request, p auth.Principal)
 		return
 	}
 	d.Regions, d.Names = groupRegions(rs), names
-	status := http.StatusOK
 	d.Page, err = s.Registry.ListUnits(r.Context(), p, d.Filter)
+	s.list(w, r, err, d.Page.Next, &d.List, "units", &d)
+}
+
+// list renders a list page, or only its table for htmx. A filter the
+// service refuses is shown on the page; other errors fail the request.
+func (s *server) list(w http.ResponseWriter, r *http.Request, err error, next string, l *listing, name string, d any) {
+	status := http.StatusOK
 	switch {
 	case refused(err):
-		status, d.List.Error = http.StatusUnprocessableEntity, "list.refused"
+		status, l.Error = http.StatusUnprocessableEntity, "list.refused"
 	case err != nil:
 		s.fail(w, r, err)
 		return
 	default:
-		d.List = pager(r, d.Page.Next)
+		*l = pager(r, next)
 	}
-	s.page(w, r, status, "units", "units_table", s.view(r, "units", d))
+	s.page(w, r, status, name, name+"_table", s.view(r, name, d))
 }
 
 // regionGroup is one level of regions in the filter's select.
@@ -183,24 +189,6 @@ func (s *server) unit(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 	s.page(w, r, http.StatusOK, "unit", "content", s.view(r, "units", d))
 }
 
-// unitNames names the units that rows of another list belong to. The
-// registry has no batch lookup yet, so it asks once per distinct unit, at
-// most a page's worth.
-func (s *server) unitNames(ctx context.Context, p auth.Principal, ids []string) (map[string]string, error) {
-	names := map[string]string{}
-	for _, id := range ids {
-		if _, ok := names[id]; ok {
-			continue
-		}
-		u, err := s.Registry.GetUnit(ctx, p, id)
-		if err != nil {
-			return nil, err
-		}
-		names[id] = u.Name
-	}
-	return names, nil
-}
-
 type licencesData struct {
 	WasteCode string
 	Method    string
@@ -214,7 +202,6 @@ type licencesData struct {
 func (s *server) licences(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	q := r.URL.Query()
 	d := licencesData{WasteCode: strings.TrimSpace(q.Get("waste_code")), Method: strings.TrimSpace(q.Get("method"))}
-	status := http.StatusOK
 	var err error
 	d.Page, err = s.Registry.ListLicences(r.Context(), p, registry.LicenceFilter{WasteCode: d.WasteCode,
 		Method: d.Method, After: q.Get("cursor"), Limit: pageSize})
@@ -223,18 +210,9 @@ func (s *server) licences(w http.ResponseWriter, r *http.Request, p auth.Princip
 		for i, l := range d.Page.Items {
 			ids[i] = l.UnitID
 		}
-		d.Units, err = s.unitNames(r.Context(), p, ids)
+		d.Units, err = s.Registry.UnitNames(r.Context(), p, ids)
 	}
-	switch {
-	case refused(err):
-		status, d.List.Error = http.StatusUnprocessableEntity, "list.refused"
-	case err != nil:
-		s.fail(w, r, err)
-		return
-	default:
-		d.List = pager(r, d.Page.Next)
-	}
-	s.page(w, r, status, "licences", "licences_table", s.view(r, "licences", d))
+	s.list(w, r, err, d.Page.Next, &d.List, "licences", &d)
 }
 
 type vehiclesData struct {
@@ -247,7 +225,6 @@ type vehiclesData struct {
 func (s *server) vehicles(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	q := r.URL.Query()
 	d := vehiclesData{Plate: strings.TrimSpace(q.Get("plate"))}
-	status := http.StatusOK
 	var err error
 	d.Page, err = s.Registry.ListVehicles(r.Context(), p, registry.VehicleFilter{Plate: d.Plate, After: q.Get("cursor"),
 		Limit: pageSize})
@@ -256,18 +233,9 @@ func (s *server) vehicles(w http.ResponseWriter, r *http.Request, p auth.Princip
 		for i, v := range d.Page.Items {
 			ids[i] = v.UnitID
 		}
-		d.Units, err = s.unitNames(r.Context(), p, ids)
+		d.Units, err = s.Registry.UnitNames(r.Context(), p, ids)
 	}
-	switch {
-	case refused(err):
-		status, d.List.Error = http.StatusUnprocessableEntity, "list.refused"
-	case err != nil:
-		s.fail(w, r, err)
-		return
-	default:
-		d.List = pager(r, d.Page.Next)
-	}
-	s.page(w, r, status, "vehicles", "vehicles_table", s.view(r, "vehicles", d))
+	s.list(w, r, err, d.Page.Next, &d.List, "vehicles", &d)
 }
 
 // docsCSP loosens the page policy for the API reference only: Redoc injects
