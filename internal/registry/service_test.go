@@ -228,6 +228,7 @@ func TestCreateUnit(t *testing.T) {
 				{"park is not a county", func(u *registry.NewUnit) { u.RegionCode = "340621P01" }, "region_code", "region_unknown"},
 				{"township is not a county", func(u *registry.NewUnit) { u.RegionCode = "340621100" }, "region_code", "region_unknown"},
 				{"unknown park", func(u *registry.NewUnit) { u.ParkCode = "340621P99" }, "park_code", "region_unknown"},
+				{"a city outside Huaibei", func(u *registry.NewUnit) { u.RegionCode = "320100" }, "region_code", "region_unknown"},
 				{"park in another county", func(u *registry.NewUnit) { u.ParkCode = "340621P01" }, "park_code", "park_outside_region"},
 				{"county as park", func(u *registry.NewUnit) { u.ParkCode = "340621" }, "park_code", "region_unknown"},
 				{"unknown role", func(u *registry.NewUnit) {
@@ -1356,5 +1357,19 @@ func TestEvents(t *testing.T) {
 				}
 			}
 		})
+	})
+}
+
+// A receiver outside Huaibei is registered with its province's code.
+func TestUnitOutsideHuaibei(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		for _, region := range []string{"320000", "340000"} {
+			in := e.newUnit("外省利用处置有限公司", region, registry.Utiliser)
+			u, err := e.svc.CreateUnit(e.ctx, admin, in)
+			if err != nil || u.RegionCode != region {
+				t.Fatalf("%s: %v %v", region, u.RegionCode, err)
+			}
+		}
 	})
 }

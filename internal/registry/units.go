@@ -108,7 +108,13 @@ func (s *Service) validateUnit(ctx context.Context, q store.Querier, u *Unit) er
 	}
 	slices.Sort(u.Roles)
 	u.Roles = slices.Compact(u.Roles)
-	if err := s.checkRegion(ctx, q, u.RegionCode, "county"); err != nil {
+	// A Huaibei unit names its county; a unit elsewhere (a receiver in another
+	// city or province) names its province.
+	level := "county"
+	if !strings.HasPrefix(u.RegionCode, "3406") {
+		level = "province"
+	}
+	if err := s.checkRegion(ctx, q, u.RegionCode, level); err != nil {
 		v.Add("region_code", "region_unknown", "县区代码不存在: "+u.RegionCode)
 	}
 	if u.ParkCode != "" {
