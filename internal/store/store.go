@@ -45,6 +45,8 @@ type DB struct {
 	Dialect Dialect
 	w       *sqlx.DB
 	r       *sqlx.DB
+	wcache  *stmtCache // SQLite only
+	reader  *Pool
 }
 
 // Open parses a database URL — "sqlite:PATH" (or "sqlite::memory:") or
@@ -110,7 +112,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(max(4, 2*runtime.GOMAXPROCS(0)))
 	r.SetMaxIdleConns(max(4, 2*runtime.GOMAXPROCS(0)))
-	db := &DB{Dialect: SQLite, w: w, r: r}
+	db := &DB{Dialect: SQLite, w: w, r: r, wcache: newStmtCache(w), reader: &Pool{DB: r, cache: newStmtCache(r)}}
 	if err := w.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: sqlite: %w", err)
@@ -130,11 +132,15 @@ func openPostgres(ctx context.Context, dbURL string) (*DB, error) {
 		x.Close()
 		return nil, fmt.Errorf("store: postgres %s: %w", redact(dbURL), err)
 	}
-	return &DB{Dialect: Postgres, w: x, r: x}, nil
+	return &DB{Dialect: Postgres, w: x, r: x, reader: &Pool{DB: x}}, nil
 }
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	if db.wcache != nil {
+		db.wcache.close()
+		db.reader.cache.close()
+	}
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -143,7 +149,7 @@ func (db *DB) Close() error {
 }
 
 // Reader is the pool for reads outside a transaction.
-func (db *DB) Reader() Querier { return db.r }
+func (db *DB) Reader() Querier { return db.reader }
 
 // Writer is the raw writer pool, for benchmarks and tools that measure the
 // engine itself; domain code writes through Tx.
@@ -161,6 +167,7 @@ type Tx struct {
 	*sqlx.Tx
 	Dialect Dialect
 	Now     time.Time
+	cache   *stmtCache
 }
 
 // Tx runs fn in a write transaction and commits it if fn returns nil. On
@@ -170,7 +177,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{Tx: x, Dialect: db.Dialect, Now: Now()}
+	tx := &Tx{Tx: x, Dialect: db.Dialect, Now: Now(), cache: db.wcache}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = x.Rollback()
@@ -184,6 +191,9 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := x.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", mapErr(err))
 	}
+	if db.wcache != nil {
+		db.wcache.prepareNoted(ctx)
+	}
 	return nil
 }
 
@@ -193,7 +203,13 @@ func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // Get scans one row into dest; no row is ErrNotFound.
 func Get(ctx context.Context, q Querier, dest any, query string, args ...any) error {
-	err := sqlx.GetContext(ctx, q, dest, q.Rebind(query), args...)
+	query = q.Rebind(query)
+	var err error
+	if st := prepared(ctx, q, query); st != nil {
+		err = st.GetContext(ctx, dest, args...)
+	} else {
+		err = sqlx.GetContext(ctx, q, dest, query, args...)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -202,12 +218,23 @@ func Get(ctx context.Context, q Querier, dest any, query string, args ...any) er
 
 // Select scans all rows into dest, a pointer to a slice.
 func Select(ctx context.Context, q Querier, dest any, query string, args ...any) error {
-	return mapErr(sqlx.SelectContext(ctx, q, dest, q.Rebind(query), args...))
+	query = q.Rebind(query)
+	if st := prepared(ctx, q, query); st != nil {
+		return mapErr(st.SelectContext(ctx, dest, args...))
+	}
+	return mapErr(sqlx.SelectContext(ctx, q, dest, query, args...))
 }
 
 // Exec runs a statement and returns the number of rows it affected.
 func Exec(ctx context.Context, q Querier, query string, args ...any) (int64, error) {
-	res, err := q.ExecContext(ctx, q.Rebind(query), args...)
+	query = q.Rebind(query)
+	var res sql.Result
+	var err error
+	if st := prepared(ctx, q, query); st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = q.ExecContext(ctx, query, args...)
+	}
 	if err != nil {
 		return 0, mapErr(err)
 	}
