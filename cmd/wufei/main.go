@@ -250,4 +250,3 @@ func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	return nil
 }
-

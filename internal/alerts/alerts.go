@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -61,37 +62,83 @@ func Raise(ctx context.Context, tx *store.Tx, a Alert) (Alert, error) {
 		a.Severity = Warning
 	}
 	a.DedupKey = a.Kind + "|" + a.Subject + "|" + a.SubjectID
-	var open Alert
-	err := store.Get(ctx, tx, &open, `SELECT `+columns+` FROM alerts WHERE dedup_key = ? AND status <> 'closed'`, a.DedupKey)
-	if err == nil {
-		return open, nil
+	if open, err := openAlert(ctx, tx, a.DedupKey); err == nil || !errors.Is(err, store.ErrNotFound) {
+		return open, err
 	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return a, err
-	}
-	a.ID, a.Status, a.Version = uuid.Must(uuid.NewV7()).String(), "open", 1
+	a.ID, a.Status, a.Note, a.Version = uuid.Must(uuid.NewV7()).String(), "open", "", 1
 	a.CreatedAt, a.UpdatedAt = tx.Now, tx.Now
+	if a.DueAt != nil {
+		due := a.DueAt.UTC().Truncate(time.Microsecond) // as the store keeps times, so they compare
+		a.DueAt = &due
+	}
+	// A copy: sorting in place would reorder, and Compact clear, the caller's
+	// slice. An empty id is a party the caller does not have (no carrier yet).
+	a.UnitIDs = slices.DeleteFunc(slices.Clone(a.UnitIDs), func(id string) bool { return id == "" })
 	slices.Sort(a.UnitIDs)
 	a.UnitIDs = slices.Compact(a.UnitIDs)
-	if _, err := store.Exec(ctx, tx, `INSERT INTO alerts (id, kind, severity, title, detail, subject, subject_id, subject_ref,
+	// On PostgreSQL another transaction may raise the same alert between the
+	// look-up and the insert; the partial unique index then keeps one, and
+	// this one returns it instead of failing its cause's transaction.
+	n, err := store.Exec(ctx, tx, `INSERT INTO alerts (id, kind, severity, title, detail, subject, subject_id, subject_ref,
 		region_code, dedup_key, due_at, status, note, created_at, updated_at, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', '', ?, ?, 1)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', '', ?, ?, 1)
+		ON CONFLICT (dedup_key) WHERE status <> 'closed' DO NOTHING`,
 		a.ID, a.Kind, string(a.Severity), a.Title, a.Detail, a.Subject, a.SubjectID, a.SubjectRef, a.RegionCode, a.DedupKey,
-		a.DueAt, a.CreatedAt, a.UpdatedAt); err != nil {
+		a.DueAt, a.CreatedAt, a.UpdatedAt)
+	if err != nil {
 		return a, err
+	}
+	if n == 0 {
+		return openAlert(ctx, tx, a.DedupKey)
 	}
 	for _, u := range a.UnitIDs {
 		if _, err := store.Exec(ctx, tx, `INSERT INTO alert_parties (alert_id, unit_id) VALUES (?, ?)`, a.ID, u); err != nil {
 			return a, err
 		}
 	}
-	unit := ""
-	if len(a.UnitIDs) > 0 {
-		unit = a.UnitIDs[0]
-	}
 	_, err = audit.Append(ctx, tx, audit.System, audit.Record{Action: "alert.raise", Entity: "alert", EntityID: a.ID,
-		UnitID: unit, RegionCode: a.RegionCode, Change: a})
+		UnitID: firstUnit(a), RegionCode: a.RegionCode, Change: a})
 	return a, err
+}
+
+// openAlert returns the alert with key that is not closed, with its parties.
+func openAlert(ctx context.Context, tx *store.Tx, key string) (Alert, error) {
+	var a Alert
+	if err := store.Get(ctx, tx, &a, `SELECT `+columns+` FROM alerts a WHERE a.dedup_key = ? AND a.status <> 'closed'`, key); err != nil {
+		return a, err
+	}
+	as := []Alert{a}
+	err := loadParties(ctx, tx, as)
+	return as[0], err
+}
+
+// Resolve closes the open alert of kind about a subject when the platform
+// itself sees its cause gone — the receipt was confirmed, the waste left
+// storage — inside the transaction that removed the cause. It reports
+// whether there was one to close.
+func Resolve(ctx context.Context, tx *store.Tx, kind, subject, subjectID, note string) (bool, error) {
+	a, err := openAlert(ctx, tx, kind+"|"+subject+"|"+subjectID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	note = strings.TrimSpace(note)
+	if _, err := store.Exec(ctx, tx, `UPDATE alerts SET status = 'closed', note = ?, updated_at = ?, version = version + 1
+		WHERE id = ?`, note, tx.Now, a.ID); err != nil {
+		return false, err
+	}
+	_, err = audit.Append(ctx, tx, audit.System, audit.Record{Action: "alert.resolve", Entity: "alert", EntityID: a.ID,
+		UnitID: firstUnit(a), RegionCode: a.RegionCode, Change: map[string]any{"status": "closed", "note": note}})
+	return err == nil, err
+}
+
+func firstUnit(a Alert) string {
+	if len(a.UnitIDs) > 0 {
+		return a.UnitIDs[0]
+	}
+	return ""
 }
 
 const columns = `a.id, a.kind, a.severity, a.title, a.detail, a.subject, a.subject_id, a.subject_ref, a.region_code,
@@ -141,12 +188,20 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]Alert
 		}
 	}
 	if f.After != "" {
+		// The cursor reaches the database as text; PostgreSQL refuses
+		// invalid UTF-8 with an error that would be a 500.
+		if len(f.After) > 64 || !utf8.ValidString(f.After) {
+			return nil, "", errs.Field("cursor", "cursor_invalid", "分页游标无效")
+		}
 		where = append(where, "a.id < ?")
 		args = append(args, f.After)
 	}
 	limit := f.Limit
-	if limit <= 0 || limit > 500 {
-		limit = 100
+	switch {
+	case limit <= 0:
+		limit = 50
+	case limit > 500:
+		limit = 500
 	}
 	var out []Alert
 	if err := store.Select(ctx, s.db.Reader(), &out, `SELECT `+columns+` FROM alerts a WHERE `+strings.Join(where, " AND ")+
@@ -233,7 +288,10 @@ func (s *Service) Handle(ctx context.Context, p auth.Principal, id, status, note
 			return errs.E(errs.Conflict, "version_conflict", "该预警已被他人处理，请刷新后重试")
 		}
 		a = before
-		a.Status, a.Note, a.UpdatedAt, a.Version = status, strings.TrimSpace(note), tx.Now, before.Version+1
+		a.Status, a.UpdatedAt, a.Version = status, tx.Now, before.Version+1
+		if note = strings.TrimSpace(note); note != "" {
+			a.Note = note // acknowledging without a note keeps the one before
+		}
 		n, err := store.Exec(ctx, tx, `UPDATE alerts SET status = ?, note = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?`,
 			a.Status, a.Note, a.UpdatedAt, a.Version, id, before.Version)
 		if err != nil {
@@ -242,12 +300,8 @@ func (s *Service) Handle(ctx context.Context, p auth.Principal, id, status, note
 		if n != 1 {
 			return errs.E(errs.Conflict, "version_conflict", "该预警已被他人处理，请刷新后重试")
 		}
-		unit := ""
-		if len(a.UnitIDs) > 0 {
-			unit = a.UnitIDs[0]
-		}
 		_, err = audit.Append(ctx, tx, p.Actor(), audit.Record{Action: "alert." + map[string]string{"acknowledged": "acknowledge",
-			"closed": "close"}[status], Entity: "alert", EntityID: id, UnitID: unit, RegionCode: a.RegionCode,
+			"closed": "close"}[status], Entity: "alert", EntityID: id, UnitID: firstUnit(a), RegionCode: a.RegionCode,
 			Change: map[string]any{"status": status, "note": a.Note}})
 		return err
 	})

@@ -6,14 +6,24 @@ package api
 import (
 	"context"
 	"net/http"
+	"path"
+	"reflect"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
+	"wufei/internal/alerts"
 	"wufei/internal/audit"
 	"wufei/internal/auth"
+	"wufei/internal/calendar"
 	"wufei/internal/errs"
+	"wufei/internal/hw/approval"
+	"wufei/internal/hw/ledger"
+	"wufei/internal/hw/manifest"
+	"wufei/internal/hw/matching"
+	"wufei/internal/hw/plan"
+	"wufei/internal/hw/trace"
 	"wufei/internal/registry"
 	"wufei/internal/store"
 )
@@ -23,11 +33,19 @@ const MaxBodyBytes = 1 << 20
 
 // Deps are the services the API calls.
 type Deps struct {
-	DB       *store.DB
-	Auth     *auth.Service
-	Registry *registry.Service
-	Audit    *audit.Log
-	Version  string
+	DB        *store.DB
+	Auth      *auth.Service
+	Registry  *registry.Service
+	Approvals *approval.Service
+	Manifests *manifest.Service
+	Ledger    *ledger.Service
+	Trace     *trace.Service
+	Matching  *matching.Service
+	Plans     *plan.Service
+	Alerts    *alerts.Service
+	Calendar  *calendar.Service
+	Audit     *audit.Log
+	Version   string
 }
 
 // Register adds the v1 operations and /openapi.json to mux and returns the
@@ -36,6 +54,7 @@ func Register(mux *http.ServeMux, d Deps) huma.API {
 	cfg := huma.DefaultConfig("wufei 无废城市“一张网” API", d.Version)
 	cfg.Info.Description = "淮北市“无废城市”信息平台接口。认证：`Authorization: Bearer <token>`，令牌由 `POST /api/v1/auth/login` 取得。" +
 		"错误以 application/problem+json 返回，含稳定的 `code` 与出错字段 `errors[].field`。POST 支持 `Idempotency-Key` 头。"
+	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaNamer())
 	cfg.DocsPath = "" // the docs page is served by web, from embedded assets
 	cfg.SchemasPath = ""
 	cfg.CreateHooks = nil // no $schema links in bodies
@@ -49,10 +68,36 @@ func Register(mux *http.ServeMux, d Deps) huma.API {
 	h.registerRegistry(a)
 	h.registerAudit(a)
 	h.registerCatalog(a)
+	h.registerAlerts(a)
+	h.registerApprovals(a)
+	h.registerManifests(a)
+	h.registerTrace(a)
+	h.registerLedger(a)
+	h.registerPlans(a)
 	return a
 }
 
 type handlers struct{ Deps }
+
+// schemaNamer names schemas by their Go type, as huma does, but gives a type
+// whose name another package already uses its package's name in front
+// (manifest.Approval beside approval.Approval is ManifestApproval).
+func schemaNamer() func(reflect.Type, string) string {
+	taken := map[string]reflect.Type{}
+	return func(t reflect.Type, hint string) string {
+		name := huma.DefaultSchemaNamer(t, hint)
+		base := t
+		for base.Kind() == reflect.Pointer || base.Kind() == reflect.Slice || base.Kind() == reflect.Array {
+			base = base.Elem()
+		}
+		if prev, ok := taken[name]; ok && prev != base && base.PkgPath() != "" {
+			pkg := path.Base(base.PkgPath())
+			name = strings.ToUpper(pkg[:1]) + pkg[1:] + name
+		}
+		taken[name] = base
+		return name
+	}
+}
 
 // principal returns the caller or a 401 problem.
 func principal(ctx context.Context) (auth.Principal, error) {

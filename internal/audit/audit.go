@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -137,11 +138,15 @@ func Append(ctx context.Context, tx *store.Tx, actor Actor, rec Record) (int64, 
 	if err != nil {
 		return 0, fmt.Errorf("audit: tree: %w", err)
 	}
+	// One statement for all of the record's stored hashes (about two).
 	base := tlog.StoredHashIndex(0, e.Seq-1)
+	query := `INSERT INTO audit_tree (idx, hash) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?), ", len(hashes)), ", ")
+	args := make([]any, 0, 2*len(hashes))
 	for i, sh := range hashes {
-		if _, err := store.Exec(ctx, tx, `INSERT INTO audit_tree (idx, hash) VALUES (?, ?)`, base+int64(i), sh[:]); err != nil {
-			return 0, fmt.Errorf("audit: tree: %w", err)
-		}
+		args = append(args, base+int64(i), sh[:])
+	}
+	if _, err := store.Exec(ctx, tx, query, args...); err != nil {
+		return 0, fmt.Errorf("audit: tree: %w", err)
 	}
 	if _, err := store.Exec(ctx, tx, `INSERT INTO audit_entries
 		(seq, at, actor_user_id, actor_username, actor_role, actor_unit_id, action, entity, entity_id, unit_id, region_code, change, prev_hash, hash)

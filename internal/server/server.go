@@ -17,12 +17,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"wufei/internal/alerts"
 	"wufei/internal/api"
 	"wufei/internal/audit"
 	"wufei/internal/auth"
+	"wufei/internal/calendar"
 	"wufei/internal/catalog"
 	"wufei/internal/demo"
+	"wufei/internal/hw/approval"
+	"wufei/internal/hw/ledger"
+	"wufei/internal/hw/manifest"
+	"wufei/internal/hw/matching"
+	"wufei/internal/hw/plan"
+	"wufei/internal/hw/trace"
 	"wufei/internal/idempotency"
+	"wufei/internal/jobs"
 	"wufei/internal/registry"
 	"wufei/internal/store"
 	"wufei/internal/web"
@@ -45,11 +54,13 @@ const SessionCookie = "wufei_session"
 
 // App is a prepared platform: database, services and handler.
 type App struct {
-	DB       *store.DB
-	Auth     *auth.Service
-	Registry *registry.Service
-	Audit    *audit.Log
-	Handler  http.Handler
+	DB        *store.DB
+	Auth      *auth.Service
+	Registry  *registry.Service
+	Audit     *audit.Log
+	Manifests *manifest.Service
+	Jobs      *jobs.Scheduler // the time-based rules, run while Serve runs
+	Handler   http.Handler
 }
 
 // Open opens the database, migrates it, loads reference data and the
@@ -108,7 +119,11 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	app := &App{DB: db, Auth: auth.NewService(db), Registry: registry.NewService(db), Audit: lg}
+	app := &App{DB: db, Auth: auth.NewService(db), Registry: registry.NewService(db), Audit: lg,
+		Manifests: manifest.NewService(db), Jobs: jobs.New(db, "")}
+	app.Jobs.Add(jobs.Sweep("receipt_overdue", 15*time.Minute, db, manifest.CheckOverdue))
+	app.Jobs.Add(jobs.Sweep("storage_age", time.Hour, db, ledger.CheckStorage))
+	app.Jobs.Add(jobs.Sweep("declaration_due", time.Hour, db, plan.CheckDue))
 	app.Handler = app.handler(cfg)
 	return app, nil
 }
@@ -131,7 +146,10 @@ func cutPrefix(s, p string) (string, bool) {
 
 func (a *App) handler(cfg Config) http.Handler {
 	mux := http.NewServeMux()
-	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Registry: a.Registry, Audit: a.Audit, Version: cfg.Version})
+	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Registry: a.Registry, Audit: a.Audit, Version: cfg.Version,
+		Approvals: approval.NewService(a.DB), Manifests: a.Manifests, Trace: trace.NewService(a.DB, a.Manifests, a.Audit),
+		Matching: matching.NewService(a.DB), Ledger: ledger.NewService(a.DB), Plans: plan.NewService(a.DB),
+		Alerts: alerts.NewService(a.DB), Calendar: calendar.NewService(a.DB)})
 	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api.WriteProblem(w, http.StatusNotFound, "not_found", "没有这个接口")
 	}))
@@ -151,7 +169,9 @@ func (a *App) handler(cfg Config) http.Handler {
 	m := newMetrics(reg)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("/", web.New(web.Deps{Auth: a.Auth, Registry: a.Registry, DB: a.DB, Version: cfg.Version,
-		Cookie: SessionCookie, SecureCookie: cfg.SecureCookie}))
+		Cookie: SessionCookie, SecureCookie: cfg.SecureCookie, Ledger: ledger.NewService(a.DB),
+		Manifests: a.Manifests, Alerts: alerts.NewService(a.DB), Trace: trace.NewService(a.DB, a.Manifests, a.Audit),
+		Matching: matching.NewService(a.DB), Plans: plan.NewService(a.DB), Approvals: approval.NewService(a.DB)}))
 
 	var h http.Handler = mux
 	h = idempotency.Middleware(a.DB)(h)
@@ -174,6 +194,8 @@ func (a *App) Serve(ctx context.Context, cfg Config, ready func(addr string)) er
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
+	a.Jobs.Start(ctx)
+	defer a.Jobs.Stop() // after the HTTP shutdown below; waits for a rule that is running
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

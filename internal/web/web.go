@@ -20,8 +20,15 @@ import (
 	"strings"
 	"time"
 
+	"wufei/internal/alerts"
 	"wufei/internal/auth"
 	"wufei/internal/errs"
+	"wufei/internal/hw/approval"
+	"wufei/internal/hw/ledger"
+	"wufei/internal/hw/manifest"
+	"wufei/internal/hw/matching"
+	"wufei/internal/hw/plan"
+	"wufei/internal/hw/trace"
 	"wufei/internal/registry"
 	"wufei/internal/store"
 )
@@ -30,6 +37,13 @@ import (
 type Deps struct {
 	Auth         *auth.Service
 	Registry     *registry.Service
+	Ledger       *ledger.Service
+	Manifests    *manifest.Service
+	Alerts       *alerts.Service
+	Trace        *trace.Service
+	Matching     *matching.Service
+	Plans        *plan.Service
+	Approvals    *approval.Service
 	DB           *store.DB
 	Version      string
 	Cookie       string // name of the session cookie that api.Authenticate reads
@@ -78,6 +92,29 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("GET /licences", s.authed(s.licences))
 	mux.HandleFunc("GET /vehicles", s.authed(s.vehicles))
 	mux.HandleFunc("GET /catalog", s.authed(s.catalog))
+	mux.HandleFunc("GET /l/{digital_id}", s.labelPage) // what a label's QR code opens: public
+	mux.HandleFunc("GET /labels/sheet", s.authed(s.labelsSheet))
+	mux.HandleFunc("GET /manifests", s.authed(s.manifests))
+	mux.HandleFunc("GET /manifests/new", s.authed(s.manifestNew))
+	mux.HandleFunc("POST /manifests/new", s.authed(s.manifestCreate))
+	mux.HandleFunc("GET /manifests/{id}", s.authed(s.manifest))
+	mux.HandleFunc("GET /manifests/{id}/print", s.authed(s.manifestPrint))
+	mux.HandleFunc("POST /manifests/{id}/{action}", s.authed(s.manifestAction))
+	mux.HandleFunc("GET /matching", s.authed(s.matchingPage))
+	mux.HandleFunc("GET /trace", s.authed(s.tracePage))
+	mux.HandleFunc("GET /alerts", s.authed(s.alertsPage))
+	mux.HandleFunc("POST /alerts/{id}/{action}", s.authed(s.alertAction))
+	mux.HandleFunc("GET /containers", s.authed(s.containers))
+	mux.HandleFunc("POST /containers", s.authed(s.containerGenerate))
+	mux.HandleFunc("GET /plans", s.authed(s.plans))
+	mux.HandleFunc("POST /plans", s.authed(s.planCreate))
+	mux.HandleFunc("GET /plans/{id}", s.authed(s.planPage))
+	mux.HandleFunc("POST /plans/{id}/{action}", s.authed(s.planAction))
+	mux.HandleFunc("GET /declarations", s.authed(s.declarations))
+	mux.HandleFunc("POST /declarations/compile", s.authed(s.declarationCompile))
+	mux.HandleFunc("POST /declarations/{id}/submit", s.authed(s.declarationSubmit))
+	mux.HandleFunc("GET /approvals", s.authed(s.approvals))
+	mux.HandleFunc("POST /approvals", s.authed(s.approvalCreate))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errs.E(errs.NotFound, "not_found", "页面不存在"))
 	})

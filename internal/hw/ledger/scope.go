@@ -1,0 +1,113 @@
+package ledger
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"unicode/utf8"
+
+	"wufei/internal/auth"
+	"wufei/internal/errs"
+	"wufei/internal/store"
+)
+
+// scope returns the SQL condition (over a table alias with unit_id and
+// region_code) limiting rows to those the principal may read:
+//   - admins and city-wide regulators read every unit's;
+//   - a regional regulator or viewer reads its county's or park's units';
+//   - a unit's own accounts read their unit's;
+//   - anyone else reads nothing.
+func scope(p auth.Principal, alias string) (string, []any) {
+	switch {
+	case p.SeesAllRegions():
+		return "1 = 1", nil
+	case p.Role == auth.Regulator || (p.Role == auth.Viewer && p.RegionCode != ""):
+		return "(" + alias + ".region_code = ? OR " + alias + ".unit_id IN (SELECT id FROM units WHERE park_code = ?))",
+			[]any{p.RegionCode, p.RegionCode}
+	case p.Role.BoundToUnit():
+		return alias + ".unit_id = ?", []any{p.UnitID}
+	}
+	return "1 = 0", nil
+}
+
+// mayWrite reports whether p may keep the ledger of unit: only the unit's
+// own administrators and members do. Regulators read; drivers carry.
+func mayWrite(p auth.Principal, unitID string) bool {
+	return (p.Role == auth.UnitAdmin || p.Role == auth.UnitMember) && p.UnitID == unitID && unitID != ""
+}
+
+// writer is the unit a principal writes the ledger for, or Forbidden.
+func writer(p auth.Principal) (string, error) {
+	if !mayWrite(p, p.UnitID) {
+		return "", errs.E(errs.Forbidden, "ledger_forbidden", "只有本单位的账号才能填写本单位的台账")
+	}
+	return p.UnitID, nil
+}
+
+// unitInfo is what records copy from their unit.
+type unitInfo struct {
+	ID         string `db:"id"`
+	USCC       string `db:"uscc"`
+	Name       string `db:"name"`
+	RegionCode string `db:"region_code"`
+}
+
+func loadUnit(ctx context.Context, q store.Querier, id string) (unitInfo, error) {
+	var u unitInfo
+	err := store.Get(ctx, q, &u, `SELECT id, uscc, name, region_code FROM units WHERE id = ?`, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, errs.E(errs.NotFound, "unit_not_found", "单位不存在")
+	}
+	return u, err
+}
+
+// next advances the counter named scope by n and returns its new value.
+// The upsert takes the row's lock on PostgreSQL, so two writers cannot
+// draw the same number; SQLite's writers are serialised already.
+func next(ctx context.Context, tx *store.Tx, scope string, n int) (int, error) {
+	var last int
+	err := store.Get(ctx, tx, &last, `INSERT INTO ledger_serials (scope, last) VALUES (?, ?)
+		ON CONFLICT (scope) DO UPDATE SET last = ledger_serials.last + excluded.last RETURNING last`, scope, n)
+	return last, err
+}
+
+// lockUnit serialises the ledger writers of one unit, so that a check of
+// what is left of a batch still holds when the record is written.
+func lockUnit(ctx context.Context, tx *store.Tx, unitID string) error {
+	_, err := next(ctx, tx, "unit|"+unitID, 1)
+	return err
+}
+
+// pageArgs checks a page size and decodes a cursor.
+func pageArgs(limit int, cursor string) (int, string, error) {
+	switch {
+	case limit <= 0:
+		limit = 50
+	case limit > 500:
+		limit = 500
+	}
+	if cursor == "" {
+		return limit, "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || len(b) == 0 || len(b) > 64 || !utf8.Valid(b) {
+		return 0, "", errs.Field("cursor", "cursor_invalid", "分页游标无效")
+	}
+	return limit, string(b), nil
+}
+
+// paginate trims a limit+1 result to a page and sets the next cursor.
+func paginate[T any](items []T, limit int, key func(T) string) Page[T] {
+	if items == nil {
+		items = []T{}
+	}
+	p := Page[T]{Items: items}
+	if len(items) > limit {
+		p.Items = items[:limit]
+		p.Next = base64.RawURLEncoding.EncodeToString([]byte(key(items[limit-1])))
+	}
+	return p
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,239 @@
+package manifest
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"wufei/internal/auth"
+	"wufei/internal/errs"
+	"wufei/internal/store"
+)
+
+// actsFor reports whether the principal works for a unit and may sign for it.
+func actsFor(p auth.Principal) bool { return p.Role.BoundToUnit() && p.UnitID != "" }
+
+// scope is the condition (over alias m) limiting manifests to those the
+// principal may see. A draft is the consignor's own until it is submitted.
+// Regulators see the manifests leaving or entering their region or park.
+func scope(p auth.Principal) (string, []any) {
+	switch {
+	case p.Role == auth.Admin:
+		return "1 = 1", nil
+	case p.Role == auth.Regulator && p.SeesAllRegions():
+		return "m.status <> 'draft'", nil
+	case p.Role == auth.Regulator:
+		return `m.status <> 'draft' AND (m.region_code = ? OR m.receiver_region_code = ? OR EXISTS (SELECT 1 FROM units pu
+			WHERE pu.park_code = ? AND (pu.id = m.consignor_unit_id OR pu.id = m.receiver_unit_id)))`,
+			[]any{p.RegionCode, p.RegionCode, p.RegionCode}
+	case actsFor(p):
+		return `(m.consignor_unit_id = ? OR (m.status <> 'draft' AND (m.receiver_unit_id = ? OR EXISTS (SELECT 1
+			FROM manifest_carriers mc WHERE mc.manifest_id = m.id AND mc.carrier_unit_id = ?))))`,
+			[]any{p.UnitID, p.UnitID, p.UnitID}
+	}
+	return "1 = 0", nil
+}
+
+const columns = `m.id, m.number, m.year, m.status, m.consignor_unit_id, cu.name AS consignor_name, m.receiver_unit_id,
+	ru.name AS receiver_name, m.region_code, m.receiver_region_code, m.cross_province, m.approval_id, m.route_id,
+	m.previous_id, m.emergency_measures, m.note, m.warnings, m.submitted_at, m.picked_up_at, m.arrived_at, m.receipt_due_at,
+	m.received_at, m.completed_at, m.closed_at, m.created_at, m.updated_at, m.version`
+
+const from = ` FROM manifests m JOIN units cu ON cu.id = m.consignor_unit_id JOIN units ru ON ru.id = m.receiver_unit_id`
+
+// load reads a manifest the principal may see, with its lines and legs.
+func (s *Service) load(ctx context.Context, q store.Querier, p auth.Principal, id string) (Manifest, error) {
+	cond, args := scope(p)
+	var m Manifest
+	err := store.Get(ctx, q, &m, `SELECT `+columns+from+` WHERE m.id = ? AND `+cond, append([]any{id}, args...)...)
+	if errors.Is(err, store.ErrNotFound) {
+		return m, errs.E(errs.NotFound, "manifest_not_found", "联单不存在或无权查看")
+	}
+	if err != nil {
+		return m, err
+	}
+	if err := store.Select(ctx, q, &m.Lines, `SELECT line_no, waste_code, category, name, official_name, quantity_g, form,
+		characteristics, packaging, package_count, container_ids, received_g, accepted_g, refused_g, refusal_reason, method,
+		approval_id FROM manifest_lines WHERE manifest_id = ? ORDER BY line_no`, id); err != nil {
+		return m, err
+	}
+	if err := store.Select(ctx, q, &m.Carriers, `SELECT mc.leg, mc.carrier_unit_id, u.name AS carrier_name, mc.vehicle_plate,
+		mc.picked_up_at FROM manifest_carriers mc JOIN units u ON u.id = mc.carrier_unit_id WHERE mc.manifest_id = ?
+		ORDER BY mc.leg`, id); err != nil {
+		return m, err
+	}
+	if err := store.Select(ctx, q, &m.Steps, `SELECT step, action, status, at, actor_user_id, actor_username, actor_unit_id,
+		audit_seq FROM manifest_steps WHERE manifest_id = ? ORDER BY step`, id); err != nil {
+		return m, err
+	}
+	m.finish()
+	return m, nil
+}
+
+// Get returns a manifest the principal may see.
+func (s *Service) Get(ctx context.Context, p auth.Principal, id string) (Manifest, error) {
+	return s.load(ctx, s.db.Reader(), p, id)
+}
+
+// GetByNumber returns a manifest by its number.
+func (s *Service) GetByNumber(ctx context.Context, p auth.Principal, number string) (Manifest, error) {
+	var id string
+	err := store.Get(ctx, s.db.Reader(), &id, `SELECT id FROM manifests WHERE number = ?`, number)
+	if errors.Is(err, store.ErrNotFound) {
+		return Manifest{}, errs.E(errs.NotFound, "manifest_not_found", "联单不存在或无权查看")
+	}
+	if err != nil {
+		return Manifest{}, err
+	}
+	return s.Get(ctx, p, id)
+}
+
+// may checks that the principal is the party who performs action on m now:
+// the wrong party is Forbidden, the wrong moment a Conflict.
+func (s *Service) may(p auth.Principal, m Manifest, action string) error {
+	party := Consignor
+	if t, ok := machine[action]; ok {
+		party = t.party
+	}
+	if !s.isParty(p, m, party) {
+		return errs.E(errs.Forbidden, "not_the_party", map[Party]string{Consignor: "只有移出单位可以执行此操作",
+			Carrier: "只有本联单的承运单位可以执行此操作", Receiver: "只有接受单位可以执行此操作"}[party])
+	}
+	if action == "update" {
+		if m.Status != Draft {
+			return errs.E(errs.Conflict, "invalid_transition", "联单已提交，不能直接修改，请提出更正申请")
+		}
+		return nil
+	}
+	if !allowed(action, m.Status) {
+		return errs.E(errs.Conflict, "invalid_transition", "联单当前状态（"+string(m.Status)+"）不能执行 "+action)
+	}
+	return nil
+}
+
+func (s *Service) isParty(p auth.Principal, m Manifest, party Party) bool {
+	if !actsFor(p) {
+		return false
+	}
+	switch party {
+	case Consignor:
+		return p.UnitID == m.ConsignorUnitID && p.Role != auth.Driver
+	case Receiver:
+		return p.UnitID == m.ReceiverUnitID && p.Role != auth.Driver
+	case Carrier:
+		for _, c := range m.Carriers {
+			if c.CarrierUnitID == p.UnitID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Filter narrows a manifest list.
+type Filter struct {
+	Status    string
+	Number    string
+	WasteCode string
+	Role      string // consignor, carrier or receiver: the caller's unit in that part
+	Year      int
+	Limit     int
+	After     string // id of the last manifest of the previous page
+}
+
+// List lists the manifests the principal may see, newest first.
+func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]Manifest, string, error) {
+	cond, args := scope(p)
+	where := []string{cond}
+	add := func(c string, a ...any) { where, args = append(where, c), append(args, a...) }
+	if f.Status != "" {
+		add("m.status = ?", f.Status)
+	}
+	if f.Number != "" {
+		add("m.number = ?", f.Number)
+	}
+	if f.Year != 0 {
+		add("m.year = ?", f.Year)
+	}
+	if f.WasteCode != "" {
+		add("EXISTS (SELECT 1 FROM manifest_lines fl WHERE fl.manifest_id = m.id AND fl.waste_code = ?)", f.WasteCode)
+	}
+	switch f.Role {
+	case "consignor":
+		add("m.consignor_unit_id = ?", p.UnitID)
+	case "receiver":
+		add("m.receiver_unit_id = ?", p.UnitID)
+	case "carrier":
+		add("EXISTS (SELECT 1 FROM manifest_carriers fc WHERE fc.manifest_id = m.id AND fc.carrier_unit_id = ?)", p.UnitID)
+	}
+	if f.After != "" {
+		add("m.id < ?", f.After)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	var ms []Manifest
+	if err := store.Select(ctx, s.db.Reader(), &ms, `SELECT `+columns+from+` WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY m.id DESC LIMIT ?`, append(args, limit+1)...); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(ms) > limit {
+		ms, next = ms[:limit], ms[limit-1].ID
+	}
+	if err := s.loadLines(ctx, ms); err != nil {
+		return nil, "", err
+	}
+	return ms, next, nil
+}
+
+// loadLines fills the lines and legs of a page of manifests in two queries.
+func (s *Service) loadLines(ctx context.Context, ms []Manifest) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	ids := make([]string, len(ms))
+	at := map[string]int{}
+	for i := range ms {
+		ids[i], at[ms[i].ID] = ms[i].ID, i
+	}
+	q, args, err := store.In(`SELECT manifest_id, line_no, waste_code, category, name, official_name, quantity_g, form,
+		characteristics, packaging, package_count, container_ids, received_g, accepted_g, refused_g, refusal_reason, method,
+		approval_id FROM manifest_lines WHERE manifest_id IN (?) ORDER BY manifest_id, line_no`, ids)
+	if err != nil {
+		return err
+	}
+	var lines []struct {
+		ManifestID string `db:"manifest_id"`
+		Line
+	}
+	if err := store.Select(ctx, s.db.Reader(), &lines, q, args...); err != nil {
+		return err
+	}
+	for _, l := range lines {
+		i := at[l.ManifestID]
+		ms[i].Lines = append(ms[i].Lines, l.Line)
+	}
+	q, args, err = store.In(`SELECT mc.manifest_id, mc.leg, mc.carrier_unit_id, u.name AS carrier_name, mc.vehicle_plate,
+		mc.picked_up_at FROM manifest_carriers mc JOIN units u ON u.id = mc.carrier_unit_id WHERE mc.manifest_id IN (?)
+		ORDER BY mc.manifest_id, mc.leg`, ids)
+	if err != nil {
+		return err
+	}
+	var legs []struct {
+		ManifestID string `db:"manifest_id"`
+		Leg
+	}
+	if err := store.Select(ctx, s.db.Reader(), &legs, q, args...); err != nil {
+		return err
+	}
+	for _, l := range legs {
+		i := at[l.ManifestID]
+		ms[i].Carriers = append(ms[i].Carriers, l.Leg)
+	}
+	for i := range ms {
+		ms[i].finish()
+	}
+	return nil
+}

@@ -1,0 +1,72 @@
+package manifest
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"wufei/internal/store"
+)
+
+// licence is a receiver's licence as the checks need it.
+type licence struct {
+	ID        string `db:"id"`
+	Number    string `db:"number"`
+	CapacityG int64  `db:"capacity_g"`
+	scopes    []licenceScope
+}
+
+type licenceScope struct {
+	LicenceID string `db:"licence_id"`
+	Category  string `db:"category"`
+	WasteCode string `db:"waste_code"`
+	Method    string `db:"method"`
+}
+
+// receiverLicences returns the unit's licences valid on day, with scopes.
+func receiverLicences(ctx context.Context, q store.Querier, unitID string, day time.Time) ([]licence, error) {
+	var ls []licence
+	if err := store.Select(ctx, q, &ls, `SELECT id, number, capacity_g FROM licences WHERE unit_id = ? AND status = 'valid'
+		AND valid_from <= ? AND valid_to >= ? ORDER BY valid_to DESC`, unitID, day, day); err != nil {
+		return nil, err
+	}
+	for i := range ls {
+		if err := store.Select(ctx, q, &ls[i].scopes, `SELECT licence_id, category, waste_code, method FROM licence_scopes
+			WHERE licence_id = ?`, ls[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return ls, nil
+}
+
+// covers reports whether any licence covers code, by method when one is
+// given. A scope names a whole category (waste_code ”) or one code.
+func covers(ls []licence, code, method string) bool {
+	if len(code) != 10 {
+		return false
+	}
+	cat := "HW" + code[8:]
+	for _, l := range ls {
+		for _, s := range l.scopes {
+			if s.Category == cat && (s.WasteCode == "" || s.WasteCode == code) && (method == "" || strings.EqualFold(s.Method, method)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// UsedG is what a receiver's licence has already taken this year: declared
+// quantities on its way, accepted quantities once received.
+func UsedG(ctx context.Context, q store.Querier, receiverID string, year int) (int64, error) {
+	var g int64
+	err := store.Get(ctx, q, &g, `SELECT COALESCE(SUM(CASE WHEN m.status IN ('submitted', 'in_transit') THEN l.quantity_g
+		ELSE COALESCE(l.accepted_g, 0) END), 0) FROM manifests m JOIN manifest_lines l ON l.manifest_id = m.id
+		WHERE m.receiver_unit_id = ? AND m.year = ? AND m.status IN ('submitted', 'in_transit', 'received', 'completed')`,
+		receiverID, year)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	return g, err
+}

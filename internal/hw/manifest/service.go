@@ -1,0 +1,457 @@
+package manifest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"wufei/internal/audit"
+	"wufei/internal/auth"
+	"wufei/internal/calendar"
+	"wufei/internal/catalog"
+	"wufei/internal/errs"
+	"wufei/internal/hw/ledger"
+	"wufei/internal/qty"
+	"wufei/internal/settings"
+	"wufei/internal/store"
+)
+
+// CityPrefix is the province and city digits of Huaibei's manifest numbers.
+const CityPrefix = "3406"
+
+// MaxLines bounds the lines of one manifest (one vehicle trip).
+const MaxLines = 50
+
+// Service runs the manifest use cases.
+type Service struct{ db *store.DB }
+
+// NewService returns a Service on db.
+func NewService(db *store.DB) *Service { return &Service{db: db} }
+
+// LegInput names one carrier and its vehicle.
+type LegInput struct {
+	CarrierUnitID string `json:"carrier_unit_id"`
+	VehiclePlate  string `json:"vehicle_plate" maxLength:"10"`
+}
+
+// LineInput is one waste as the consignor declares it.
+type LineInput struct {
+	WasteCode       string   `json:"waste_code" pattern:"^[0-9]{3}-[0-9]{3}-[0-9]{2}$"`
+	Name            string   `json:"name,omitempty" maxLength:"100" doc:"单位内部名称；缺省为名录名称"`
+	QuantityT       float64  `json:"quantity_t" exclusiveMinimum:"0" maximum:"100000"`
+	Form            string   `json:"form" enum:"S,SS,L,G" doc:"物理性状：S 固态、SS 半固态、L 液态、G 气态"`
+	Characteristics []string `json:"characteristics,omitempty" doc:"危险特性；缺省取名录"`
+	Packaging       string   `json:"packaging" minLength:"1" maxLength:"40" doc:"包装方式，如 桶、吨袋"`
+	PackageCount    int      `json:"package_count" minimum:"1" maximum:"100000"`
+	ContainerIDs    []string `json:"container_ids,omitempty" maxItems:"1000" doc:"容器数字识别码"`
+}
+
+// Input is what creating or replacing a draft takes. A single carrier may be
+// given with carrier_unit_id and vehicle_plate, several (联运) with carriers.
+type Input struct {
+	ReceiverUnitID    string      `json:"receiver_unit_id"`
+	CarrierUnitID     string      `json:"carrier_unit_id,omitempty"`
+	VehiclePlate      string      `json:"vehicle_plate,omitempty" maxLength:"10"`
+	Carriers          []LegInput  `json:"carriers,omitempty" maxItems:"5"`
+	Lines             []LineInput `json:"lines" minItems:"1" maxItems:"50"`
+	EmergencyMeasures string      `json:"emergency_measures,omitempty" maxLength:"1000" doc:"应急措施"`
+	Note              string      `json:"note,omitempty" maxLength:"1000"`
+	PreviousID        string      `json:"previous_id,omitempty" doc:"拒收废物退回或转移时引用原联单"`
+}
+
+func (d Input) legs() []LegInput {
+	if len(d.Carriers) > 0 {
+		return d.Carriers
+	}
+	if d.CarrierUnitID == "" && d.VehiclePlate == "" {
+		return nil
+	}
+	return []LegInput{{CarrierUnitID: d.CarrierUnitID, VehiclePlate: d.VehiclePlate}}
+}
+
+var formRe = regexp.MustCompile(`^(S|SS|L|G)$`)
+
+// Create starts a draft manifest for the caller's unit and gives it its
+// number, which is never reused.
+func (s *Service) Create(ctx context.Context, p auth.Principal, d Input) (Manifest, error) {
+	if !actsFor(p) || p.Role == auth.Driver {
+		return Manifest{}, errs.E(errs.Forbidden, "forbidden", "只有移出单位的人员可以填写联单")
+	}
+	var m Manifest
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		if m, err = s.build(ctx, tx, p, d); err != nil {
+			return err
+		}
+		m.ID = uuid.Must(uuid.NewV7()).String()
+		m.Year = tx.Now.In(shanghai).Year()
+		if m.Number, err = nextNumber(ctx, tx, m.Year); err != nil {
+			return err
+		}
+		m.Status, m.Version, m.CreatedAt, m.UpdatedAt = Draft, 1, tx.Now, tx.Now
+		if _, err := store.Exec(ctx, tx, `INSERT INTO manifests (id, number, year, status, consignor_unit_id, receiver_unit_id,
+			region_code, receiver_region_code, cross_province, previous_id, emergency_measures, note, warnings,
+			created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, 1)`,
+			m.ID, m.Number, m.Year, string(m.Status), m.ConsignorUnitID, m.ReceiverUnitID, m.RegionCode, m.ReceiverRegionCode,
+			m.CrossProvince, m.PreviousID, m.EmergencyMeasures, m.Note, m.CreatedAt, m.UpdatedAt); err != nil {
+			return err
+		}
+		if err := writeParts(ctx, tx, &m); err != nil {
+			return err
+		}
+		return step(ctx, tx, p, &m, "create", m)
+	})
+	return m, err
+}
+
+// Update replaces a draft's parties and lines; once submitted, a manifest
+// changes only through its steps and revision requests.
+func (s *Service) Update(ctx context.Context, p auth.Principal, id string, version int64, d Input) (Manifest, error) {
+	var m Manifest
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		before, err := s.load(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		if err := s.may(p, before, "update"); err != nil {
+			return err
+		}
+		if before.Version != version {
+			return conflict()
+		}
+		if m, err = s.build(ctx, tx, p, d); err != nil {
+			return err
+		}
+		m.ID, m.Number, m.Year, m.Status, m.CreatedAt = before.ID, before.Number, before.Year, before.Status, before.CreatedAt
+		m.UpdatedAt, m.Version = tx.Now, before.Version+1
+		n, err := store.Exec(ctx, tx, `UPDATE manifests SET receiver_unit_id = ?, receiver_region_code = ?, cross_province = ?,
+			previous_id = ?, emergency_measures = ?, note = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?`,
+			m.ReceiverUnitID, m.ReceiverRegionCode, m.CrossProvince, m.PreviousID, m.EmergencyMeasures, m.Note,
+			m.UpdatedAt, m.Version, id, before.Version)
+		if err != nil {
+			return err
+		}
+		if n != 1 {
+			return conflict()
+		}
+		for _, t := range []string{"manifest_lines", "manifest_carriers"} {
+			if _, err := store.Exec(ctx, tx, `DELETE FROM `+t+` WHERE manifest_id = ?`, id); err != nil {
+				return err
+			}
+		}
+		if err := writeParts(ctx, tx, &m); err != nil {
+			return err
+		}
+		return step(ctx, tx, p, &m, "update", map[string]any{"before": before, "after": m})
+	})
+	return m, err
+}
+
+// build validates a draft against the registry and catalogue and returns
+// the manifest it describes (without id, number or status).
+func (s *Service) build(ctx context.Context, tx *store.Tx, p auth.Principal, d Input) (Manifest, error) {
+	var v errs.Validation
+	m := Manifest{ConsignorUnitID: p.UnitID, ReceiverUnitID: d.ReceiverUnitID, EmergencyMeasures: strings.TrimSpace(d.EmergencyMeasures),
+		Note: strings.TrimSpace(d.Note)}
+	consignor, err := unitInfo(ctx, tx, p.UnitID)
+	if err != nil {
+		return m, err
+	}
+	m.ConsignorName, m.RegionCode = consignor.Name, consignor.RegionCode
+	receiver, err := unitInfo(ctx, tx, d.ReceiverUnitID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		v.Add("receiver_unit_id", "unit_unknown", "接受单位不存在")
+	case err != nil:
+		return m, err
+	case !receiver.has("collector", "utiliser", "disposer"):
+		v.Add("receiver_unit_id", "receiver_not_licensed", "接受单位须为持证的收集、利用或处置单位")
+	case receiver.ID == m.ConsignorUnitID:
+		v.Add("receiver_unit_id", "receiver_is_consignor", "接受单位不能是移出单位本身")
+	default:
+		m.ReceiverName, m.ReceiverRegionCode = receiver.Name, receiver.RegionCode
+		m.CrossProvince = !strings.HasPrefix(receiver.RegionCode, "34")
+	}
+	legs := d.legs()
+	if len(legs) == 0 {
+		v.Add("carrier_unit_id", "required", "须指定承运单位和车辆")
+	}
+	for i, l := range legs {
+		f := "carriers[" + fmt.Sprint(i) + "]"
+		if len(d.Carriers) == 0 {
+			f = ""
+		}
+		c, err := unitInfo(ctx, tx, l.CarrierUnitID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			v.Add(join(f, "carrier_unit_id"), "unit_unknown", "承运单位不存在")
+			continue
+		case err != nil:
+			return m, err
+		case !c.has("carrier"):
+			v.Add(join(f, "carrier_unit_id"), "unit_not_carrier", "该单位不是登记的承运单位")
+			continue
+		}
+		plate := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(l.VehiclePlate), " ", ""))
+		if plate == "" {
+			v.Add(join(f, "vehicle_plate"), "required", "须填写车牌号")
+		}
+		m.Carriers = append(m.Carriers, Leg{Leg: i + 1, CarrierUnitID: c.ID, CarrierName: c.Name, VehiclePlate: plate})
+	}
+	if len(d.Lines) == 0 || len(d.Lines) > MaxLines {
+		v.Add("lines", "lines_count", fmt.Sprintf("联单须有 1 至 %d 行", MaxLines))
+	}
+	for i, in := range d.Lines {
+		f := fmt.Sprintf("lines[%d]", i)
+		l := Line{LineNo: i + 1, WasteCode: in.WasteCode, Name: strings.TrimSpace(in.Name), Form: in.Form,
+			Packaging: strings.TrimSpace(in.Packaging), PackageCount: in.PackageCount, ContainerIDs: in.ContainerIDs}
+		wc, err := catalog.GetWasteCode(ctx, tx, in.WasteCode)
+		if err != nil {
+			if errs.KindOf(err) != errs.NotFound && errs.KindOf(err) != errs.Invalid {
+				return m, err
+			}
+			v.Add(f+".waste_code", "waste_code_unknown", "名录中没有该废物代码: "+in.WasteCode)
+		} else {
+			l.Category, l.OfficialName, l.Characteristics = wc.Category, wc.Description, []string(wc.Characteristics)
+		}
+		if len(in.Characteristics) > 0 {
+			cs, err := catalog.ParseCharacteristics(strings.Join(in.Characteristics, ","))
+			if err != nil {
+				v.Add(f+".characteristics", "characteristic_unknown", "危险特性只能是 T、C、I、R、In")
+			}
+			l.Characteristics = cs
+		}
+		if l.Name == "" {
+			l.Name = l.OfficialName
+		}
+		if l.QuantityG, err = qty.Grams(f+".quantity_t", in.QuantityT); err != nil || l.QuantityG == 0 {
+			v.Add(f+".quantity_t", "quantity_positive", "数量须大于 0，最多保留 6 位小数")
+		}
+		if !formRe.MatchString(l.Form) {
+			v.Add(f+".form", "form_unknown", "物理性状只能是 S、SS、L、G")
+		}
+		if l.Packaging == "" {
+			v.Add(f+".packaging", "required", "须填写包装方式")
+		}
+		if l.PackageCount < 1 {
+			v.Add(f+".package_count", "package_count_positive", "包装数量至少为 1")
+		}
+		if len(l.ContainerIDs) > 0 && l.WasteCode != "" {
+			if err := ledger.CheckContainers(ctx, tx, m.ConsignorUnitID, l.WasteCode, l.ContainerIDs); err != nil {
+				var e *errs.Error
+				if !errors.As(err, &e) {
+					return m, err
+				}
+				for _, fe := range e.Fields {
+					v.Add(f+"."+fe.Field, fe.Code, fe.Message)
+				}
+			}
+		}
+		m.Lines = append(m.Lines, l)
+	}
+	if d.PreviousID != "" {
+		if err := s.checkPrevious(ctx, tx, p, d.PreviousID, &v); err != nil {
+			return m, err
+		}
+		m.PreviousID = &d.PreviousID
+	}
+	if err := v.Err(); err != nil {
+		return m, err
+	}
+	m.finish()
+	return m, nil
+}
+
+// checkPrevious allows a new manifest to carry refused waste on: from the
+// receiver that refused it (moving on) or back from the original consignor's
+// side (returning).
+func (s *Service) checkPrevious(ctx context.Context, tx *store.Tx, p auth.Principal, id string, v *errs.Validation) error {
+	prev, err := s.load(ctx, tx, p, id)
+	if errs.KindOf(err) == errs.NotFound {
+		v.Add("previous_id", "manifest_unknown", "原联单不存在或无权查看")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	refused := int64(0)
+	for _, l := range prev.Lines {
+		if l.RefusedG != nil {
+			refused += *l.RefusedG
+		}
+	}
+	switch {
+	case refused == 0:
+		v.Add("previous_id", "nothing_refused", "原联单没有拒收的废物")
+	case p.UnitID != prev.ConsignorUnitID && p.UnitID != prev.ReceiverUnitID:
+		v.Add("previous_id", "not_a_party", "只有原联单的移出人或接受人可以转出拒收废物")
+	}
+	return nil
+}
+
+func join(prefix, field string) string {
+	if prefix == "" {
+		return field
+	}
+	return prefix + "." + field
+}
+
+// writeParts inserts a manifest's lines and carrier legs.
+func writeParts(ctx context.Context, tx *store.Tx, m *Manifest) error {
+	for _, l := range m.Lines {
+		if _, err := store.Exec(ctx, tx, `INSERT INTO manifest_lines (manifest_id, line_no, waste_code, category, name,
+			official_name, quantity_g, form, characteristics, packaging, package_count, container_ids)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, l.LineNo, l.WasteCode, l.Category, l.Name, l.OfficialName, l.QuantityG, l.Form,
+			strings.Join(l.Characteristics, ","), l.Packaging, l.PackageCount, strings.Join(l.ContainerIDs, ",")); err != nil {
+			return err
+		}
+	}
+	for _, c := range m.Carriers {
+		if _, err := store.Exec(ctx, tx, `INSERT INTO manifest_carriers (manifest_id, leg, carrier_unit_id, vehicle_plate)
+			VALUES (?, ?, ?, ?)`, m.ID, c.Leg, c.CarrierUnitID, c.VehiclePlate); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nextNumber takes the next serial of the year: YYYY + 3406 + 6 digits.
+// The counter row is updated in the creating transaction, so numbers are
+// unique and, once committed, never handed out again.
+func nextNumber(ctx context.Context, tx *store.Tx, year int) (string, error) {
+	prefix := fmt.Sprintf("%04d%s", year, CityPrefix)
+	if _, err := store.Exec(ctx, tx, `INSERT INTO manifest_serials (prefix, last) VALUES (?, 0) ON CONFLICT (prefix) DO NOTHING`,
+		prefix); err != nil {
+		return "", err
+	}
+	var n int64
+	if err := store.Get(ctx, tx, &n, `UPDATE manifest_serials SET last = last + 1 WHERE prefix = ? RETURNING last`, prefix); err != nil {
+		return "", err
+	}
+	if n > 999999 {
+		return "", errs.E(errs.Conflict, "manifest_numbers_exhausted", "本年度联单编号已用完")
+	}
+	return fmt.Sprintf("%s%06d", prefix, n), nil
+}
+
+// step records a signed step: the audit entry and its sequence number.
+func step(ctx context.Context, tx *store.Tx, p auth.Principal, m *Manifest, action string, change any) error {
+	seq, err := audit.Append(ctx, tx, p.Actor(), audit.Record{Action: "manifest." + action, Entity: "manifest", EntityID: m.ID,
+		UnitID: p.UnitID, RegionCode: m.RegionCode, Change: change})
+	if err != nil {
+		return err
+	}
+	// m was loaded with its steps in this transaction, so the next number is known.
+	st := Step{Step: len(m.Steps) + 1, Action: action, Status: m.Status, At: tx.Now, ActorUserID: p.UserID, ActorUsername: p.Username,
+		ActorUnitID: p.UnitID, AuditSeq: seq}
+	_, err = store.Exec(ctx, tx, `INSERT INTO manifest_steps (manifest_id, step, action, status, at, actor_user_id,
+		actor_username, actor_unit_id, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, st.Step, st.Action, string(st.Status), st.At, st.ActorUserID, st.ActorUsername, st.ActorUnitID, st.AuditSeq)
+	m.Steps = append(m.Steps, st)
+	return err
+}
+
+// finish fills the API fields derived from stored ones.
+func (m *Manifest) finish() {
+	if m.Warnings == nil {
+		m.Warnings = []string{}
+		if m.WarningsText != "" {
+			_ = json.Unmarshal([]byte(m.WarningsText), &m.Warnings)
+		}
+	}
+	if m.Carriers == nil {
+		m.Carriers = []Leg{}
+	}
+	if m.Lines == nil {
+		m.Lines = []Line{}
+	}
+	for i := range m.Lines {
+		l := &m.Lines[i]
+		l.QuantityT = qty.Tonnes(l.QuantityG)
+		if l.CharacteristicsText != "" {
+			l.Characteristics = strings.Split(l.CharacteristicsText, ",")
+		}
+		if l.Characteristics == nil {
+			l.Characteristics = []string{}
+		}
+		if l.ContainerIDsText != "" {
+			l.ContainerIDs = strings.Split(l.ContainerIDsText, ",")
+		}
+		if l.ContainerIDs == nil {
+			l.ContainerIDs = []string{}
+		}
+		l.ReceivedT, l.AcceptedT, l.RefusedT = tonnes(l.ReceivedG), tonnes(l.AcceptedG), tonnes(l.RefusedG)
+	}
+}
+
+func tonnes(g *int64) *float64 {
+	if g == nil {
+		return nil
+	}
+	t := qty.Tonnes(*g)
+	return &t
+}
+
+func conflict() error {
+	return errs.E(errs.Conflict, "version_conflict", "该联单已被他人修改，请刷新后重试")
+}
+
+// unit is what a manifest needs to know of a party.
+type unit struct {
+	ID         string   `db:"id"`
+	Name       string   `db:"name"`
+	RegionCode string   `db:"region_code"`
+	ParkCode   string   `db:"park_code"`
+	Status     string   `db:"status"`
+	Longitude  *float64 `db:"longitude"`
+	Latitude   *float64 `db:"latitude"`
+	Roles      string   `db:"roles"`
+}
+
+func (u unit) has(roles ...string) bool {
+	for _, r := range strings.Split(u.Roles, ",") {
+		if slices.Contains(roles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+func unitInfo(ctx context.Context, q store.Querier, id string) (unit, error) {
+	var u unit
+	if id == "" {
+		return u, store.ErrNotFound
+	}
+	err := store.Get(ctx, q, &u, `SELECT u.id, u.name, u.region_code, COALESCE(u.park_code, '') AS park_code, u.status,
+		u.longitude, u.latitude FROM units u WHERE u.id = ?`, id)
+	if err != nil {
+		return u, err
+	}
+	var roles []string
+	if err := store.Select(ctx, q, &roles, `SELECT role FROM unit_roles WHERE unit_id = ? ORDER BY role`, id); err != nil {
+		return u, err
+	}
+	u.Roles = strings.Join(roles, ",")
+	return u, nil
+}
+
+// rules reads the configurable rule values and the working-day calendar.
+func rules(ctx context.Context, q store.Querier) (settings.Rules, *calendar.Calendar, error) {
+	r, err := settings.Load(ctx, q)
+	if err != nil {
+		return r, nil, err
+	}
+	c, err := calendar.Load(ctx, q)
+	return r, c, err
+}
+
+// shanghai is China Standard Time, which has no daylight saving.
+var shanghai = time.FixedZone("CST", 8*60*60)
