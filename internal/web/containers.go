@@ -40,6 +40,7 @@ type containersData struct {
 	Forms      []option
 	Facilities []option
 	Codes      []catalog.WasteCode
+	SheetIDs   string // the listed containers not yet labelled out: stored or shipped ones have theirs
 }
 
 // containers lists the caller's containers, newest first, with their labels,
@@ -64,10 +65,15 @@ func (s *server) renderContainers(w http.ResponseWriter, r *http.Request, p auth
 		page, err = s.Ledger.ListContainers(ctx, p, ledger.ContainerFilter{UnitID: p.UnitID, Status: d.Status,
 			After: q.Get("cursor"), Limit: pageSize})
 	}
+	var fresh []string
 	for _, c := range page.Items {
 		d.Items = append(d.Items, containerRow{Container: c, StatusKey: optionLabel(containerStatuses, c.Status),
 			Generated: minute(c.GeneratedAt)})
+		if c.Status == ledger.StatusGenerated {
+			fresh = append(fresh, c.DigitalID)
+		}
 	}
+	d.SheetIDs = strings.Join(fresh, ",")
 	if d.Own && !isHTMX(r) && (err == nil || refused(err)) {
 		fs, ferr := s.Registry.ListFacilities(ctx, p, p.UnitID)
 		if ferr != nil {

@@ -49,6 +49,7 @@ func TestManifestBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#f-lines-0-packaging"), "桶"),
 		chromedp.SendKeys(chromedp.CSS("#f-lines-0-package_count"), "6"),
 		chromedp.SendKeys(chromedp.CSS("#f-emergency_measures"), "泄漏时用沙土围堵，远离火源，报告应急部门"),
+		chromedp.Blur(chromedp.CSS("#f-emergency_measures")),
 	)
 	screenshot(t, ctx, "manifest-new")
 	step(t, ctx, "save the draft",
@@ -101,7 +102,7 @@ func TestManifestBrowser(t *testing.T) {
 	if s := text(t, ctx, "#manifest-status"); s != "已完成" {
 		t.Fatalf("after completion: status %q", s)
 	}
-	steps, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("#steps tr.signed-step")))
+	steps, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll("#steps tr.signed-step")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,9 +110,10 @@ func (s *server) manifests(w http.ResponseWriter, r *http.Request, p auth.Princi
 			d.Items = append(d.Items, row)
 		}
 	}
-	if !isHTMX(r) && err == nil {
-		if d.CanCreate, err = s.consignor(r, p); err != nil {
-			s.fail(w, r, err)
+	if !isHTMX(r) && (err == nil || refused(err)) {
+		var cerr error
+		if d.CanCreate, cerr = s.consignor(r, p); cerr != nil {
+			s.fail(w, r, cerr)
 			return
 		}
 	}
@@ -381,7 +382,7 @@ type manifestData struct {
 	Due       string
 	Overdue   bool
 	Reason    string // the cancel reason typed, on a refused cancel
-	Times     map[string]string
+	Created   string
 }
 
 // manifest shows a manifest and the steps the user's party may take now.
@@ -397,10 +398,7 @@ func (s *server) renderManifest(w http.ResponseWriter, r *http.Request, p auth.P
 		return
 	}
 	d := manifestData{M: m, StatusKey: manifestStatusKeys[m.Status], Err: fe, Act: actionsFor(p, m),
-		Reason: r.PostFormValue("reason"), Due: minuteOf(m.ReceiptDueAt),
-		Times: map[string]string{"created": minute(m.CreatedAt), "submitted": minuteOf(m.SubmittedAt),
-			"picked_up": minuteOf(m.PickedUpAt), "arrived": minuteOf(m.ArrivedAt), "received": minuteOf(m.ReceivedAt),
-			"completed": minuteOf(m.CompletedAt), "closed": minuteOf(m.ClosedAt)}}
+		Reason: r.PostFormValue("reason"), Due: minuteOf(m.ReceiptDueAt), Created: minute(m.CreatedAt)}
 	if r.Method == http.MethodGet {
 		d.Flash = s.flash(w, r)
 	}

@@ -191,7 +191,7 @@ func (s *server) renderPlan(w http.ResponseWriter, r *http.Request, p auth.Princ
 	d := planData{P: pl, StatusKey: optionLabel(planStatuses, pl.Status), ClassKey: optionLabel(planClasses, pl.Class), Err: fe,
 		Submit: files(p, pl.UnitID) && (pl.Status == plan.Draft || pl.Status == plan.Returned),
 		Return: regulates(p) && pl.Status == plan.Filed, Reason: r.PostFormValue("reason"),
-		Due: minute(pl.DueAt.Add(-time.Second)), Submitted: minuteOf(pl.SubmittedAt), Filed: minuteOf(pl.FiledAt),
+		Due: minute(pl.DueAt.Add(-time.Second)), Submitted: minuteOf(pl.SubmittedAt),
 		Returned: minuteOf(pl.ReturnedAt), FormKeys: map[string]string{}}
 	for _, o := range physicalForms {
 		d.FormKeys[o.Value] = o.Label
