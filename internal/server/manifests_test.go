@@ -156,6 +156,26 @@ func TestManifestLifecycle(t *testing.T) {
 			}
 		})
 
+		t.Run("mass balance lists the gaps", func(t *testing.T) {
+			genUnit := unitOf(gen)
+			from := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+			to := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+			st, bal, _ := gen.do("GET", "/api/v1/units/"+genUnit+"/balance?from="+from+"&to="+to, nil)
+			if st != 200 || len(list(bal)) != 1 {
+				t.Fatalf("balance: %d %v", st, bal)
+			}
+			b := list(bal)[0]
+			if b["waste_code"] != "900-249-08" || b["shipped_t"].(float64) < 1.2 || b["treated_t"] != 1.18 {
+				t.Fatalf("balance figures: %v", b)
+			}
+			if !strings.Contains(fmt.Sprint(b["gaps"]), "transit_loss") || !strings.Contains(fmt.Sprint(b["gaps"]), "untreated") {
+				t.Fatalf("balance gaps: %v", b["gaps"])
+			}
+			if st, _, _ := gen2.do("GET", "/api/v1/units/"+genUnit+"/balance?from="+from+"&to="+to, nil); st != 404 {
+				t.Fatalf("gen2 reads gen's balance: %d", st)
+			}
+		})
+
 		t.Run("matching", func(t *testing.T) {
 			st, l, _ := gen.do("GET", "/api/v1/matching?waste_code=900-249-08&quantity_t=5", nil)
 			if st != 200 || len(list(l)) == 0 || list(l)[0]["unit_id"] != disposerUnit {
