@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"wufei/internal/paging"
 
 	"github.com/google/uuid"
 
@@ -236,7 +237,7 @@ func (s *Service) ListLicences(ctx context.Context, p auth.Principal, f LicenceF
 		}
 		where = append(where, covers+`)`)
 	}
-	limit, after, err := pageArgs(f.Limit, f.After)
+	limit, after, err := paging.Args(f.Limit, f.After)
 	if err != nil {
 		return Page[Licence]{}, err
 	}
@@ -249,7 +250,7 @@ func (s *Service) ListLicences(ctx context.Context, p auth.Principal, f LicenceF
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY l.id LIMIT `+itoa(limit+1), args...); err != nil {
 		return Page[Licence]{}, err
 	}
-	page := paginate(items, limit, func(l Licence) string { return l.ID })
+	page := paging.Of(items, limit, func(l Licence) string { return l.ID })
 	return page, loadScopes(ctx, s.db.Reader(), page.Items)
 }
 

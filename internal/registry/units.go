@@ -2,13 +2,12 @@ package registry
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+	"wufei/internal/paging"
 
 	"github.com/google/uuid"
 
@@ -24,11 +23,8 @@ type Service struct{ db *store.DB }
 // NewService returns a registry Service on db.
 func NewService(db *store.DB) *Service { return &Service{db: db} }
 
-// Page is one page of a keyset-paginated list.
-type Page[T any] struct {
-	Items []T    `json:"items"`
-	Next  string `json:"next,omitempty" doc:"下一页的游标；为空表示没有更多"`
-}
+// Page is one page of a keyset-paged list.
+type Page[T any] = paging.Page[T]
 
 // NewUnit is what registering a unit takes.
 type NewUnit struct {
@@ -279,7 +275,7 @@ func (s *Service) ListUnits(ctx context.Context, p auth.Principal, f UnitFilter)
 		like := "%" + escapeLike(strings.ToLower(f.Query)) + "%"
 		args = append(args, like, strings.ToUpper(like))
 	}
-	limit, after, err := pageArgs(f.Limit, f.After)
+	limit, after, err := paging.Args(f.Limit, f.After)
 	if err != nil {
 		return Page[Unit]{}, err
 	}
@@ -292,7 +288,7 @@ func (s *Service) ListUnits(ctx context.Context, p auth.Principal, f UnitFilter)
 		strings.Join(where, " AND ")+` ORDER BY u.id LIMIT `+itoa(limit+1), args...); err != nil {
 		return Page[Unit]{}, err
 	}
-	page := paginate(items, limit, func(u Unit) string { return u.ID })
+	page := paging.Of(items, limit, func(u Unit) string { return u.ID })
 	return page, loadRoles(ctx, s.db.Reader(), page.Items)
 }
 
@@ -367,39 +363,6 @@ func nullIfEmpty(s string) any {
 
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-// pageArgs checks a page size and decodes a cursor.
-func pageArgs(limit int, cursor string) (int, string, error) {
-	switch {
-	case limit <= 0:
-		limit = 50
-	case limit > 500:
-		limit = 500
-	}
-	if cursor == "" {
-		return limit, "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	// A cursor is an id we encoded; anything that is not text would reach
-	// the database as a bad parameter (PostgreSQL refuses invalid UTF-8).
-	if err != nil || len(b) == 0 || len(b) > 64 || !utf8.Valid(b) {
-		return 0, "", errs.Field("cursor", "cursor_invalid", "分页游标无效")
-	}
-	return limit, string(b), nil
-}
-
-// paginate trims a limit+1 result to a page and sets the next cursor.
-func paginate[T any](items []T, limit int, key func(T) string) Page[T] {
-	if items == nil {
-		items = []T{}
-	}
-	p := Page[T]{Items: items}
-	if len(items) > limit {
-		p.Items = items[:limit]
-		p.Next = base64.RawURLEncoding.EncodeToString([]byte(key(items[limit-1])))
-	}
-	return p
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"wufei/internal/paging"
 
 	"github.com/google/uuid"
 
@@ -122,7 +123,7 @@ func (s *Service) ListVehicles(ctx context.Context, p auth.Principal, f VehicleF
 		where = append(where, "v.plate = ?")
 		args = append(args, strings.ToUpper(f.Plate))
 	}
-	limit, after, err := pageArgs(f.Limit, f.After)
+	limit, after, err := paging.Args(f.Limit, f.After)
 	if err != nil {
 		return Page[Vehicle]{}, err
 	}
@@ -138,7 +139,7 @@ func (s *Service) ListVehicles(ctx context.Context, p auth.Principal, f VehicleF
 	for i := range items {
 		items[i].CapacityT = qty.Tonnes(items[i].CapacityG)
 	}
-	return paginate(items, limit, func(v Vehicle) string { return v.ID }), nil
+	return paging.Of(items, limit, func(v Vehicle) string { return v.ID }), nil
 }
 
 // GetVehicle returns a vehicle of a unit the principal may see.

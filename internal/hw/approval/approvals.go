@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"wufei/internal/paging"
 
 	"github.com/google/uuid"
 
@@ -393,7 +394,7 @@ func filterWhere(p auth.Principal, f Filter, codes, key string) ([]string, []any
 		where = append(where, "t.valid_from <= ? AND t.valid_to >= ?")
 		args = append(args, f.ValidOn, f.ValidOn)
 	}
-	limit, after, err := pageArgs(f.Limit, f.After)
+	limit, after, err := paging.Args(f.Limit, f.After)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -406,17 +407,17 @@ func filterWhere(p auth.Principal, f Filter, codes, key string) ([]string, []any
 
 // List returns the approvals the principal may see, filtered, in order of
 // creation, a page at a time.
-func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) (registry.Page[TransferApproval], error) {
+func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) (paging.Page[TransferApproval], error) {
 	where, args, limit, err := filterWhere(p, f, "approval_items", "approval_id")
 	if err != nil {
-		return registry.Page[TransferApproval]{}, err
+		return paging.Page[TransferApproval]{}, err
 	}
 	var as []TransferApproval
 	if err := store.Select(ctx, s.db.Reader(), &as, `SELECT `+approvalColumns+` FROM approvals t WHERE `+
 		strings.Join(where, " AND ")+` ORDER BY t.id LIMIT `+strconv.Itoa(limit+1), args...); err != nil {
-		return registry.Page[TransferApproval]{}, err
+		return paging.Page[TransferApproval]{}, err
 	}
-	page := paginate(as, limit, func(a TransferApproval) string { return a.ID })
+	page := paging.Of(as, limit, func(a TransferApproval) string { return a.ID })
 	return page, loadItems(ctx, s.db.Reader(), page.Items)
 }
 

@@ -6,13 +6,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"wufei/internal/paging"
 
 	"github.com/google/uuid"
 
 	"wufei/internal/audit"
 	"wufei/internal/auth"
 	"wufei/internal/errs"
-	"wufei/internal/registry"
 	"wufei/internal/store"
 )
 
@@ -160,17 +160,17 @@ func loadRouteCodes(ctx context.Context, q store.Querier, rts []WhitelistRoute) 
 }
 
 // ListRoutes returns the whitelist routes the principal may see.
-func (s *Service) ListRoutes(ctx context.Context, p auth.Principal, f Filter) (registry.Page[WhitelistRoute], error) {
+func (s *Service) ListRoutes(ctx context.Context, p auth.Principal, f Filter) (paging.Page[WhitelistRoute], error) {
 	where, args, limit, err := filterWhere(p, f, "whitelist_route_codes", "route_id")
 	if err != nil {
-		return registry.Page[WhitelistRoute]{}, err
+		return paging.Page[WhitelistRoute]{}, err
 	}
 	var rts []WhitelistRoute
 	if err := store.Select(ctx, s.db.Reader(), &rts, `SELECT `+routeColumns+` FROM whitelist_routes t WHERE `+
 		strings.Join(where, " AND ")+` ORDER BY t.id LIMIT `+strconv.Itoa(limit+1), args...); err != nil {
-		return registry.Page[WhitelistRoute]{}, err
+		return paging.Page[WhitelistRoute]{}, err
 	}
-	page := paginate(rts, limit, func(r WhitelistRoute) string { return r.ID })
+	page := paging.Of(rts, limit, func(r WhitelistRoute) string { return r.ID })
 	return page, loadRouteCodes(ctx, s.db.Reader(), page.Items)
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"wufei/internal/paging"
 
 	"github.com/google/uuid"
 
@@ -284,7 +285,7 @@ func (s *Service) ListContainers(ctx context.Context, p auth.Principal, f Contai
 		where = append(where, "(c.generation_batch = ? OR c.storage_batch = ? OR c.out_batch = ?)")
 		args = append(args, f.Batch, f.Batch, f.Batch)
 	}
-	limit, after, err := pageArgs(f.Limit, f.After)
+	limit, after, err := paging.Args(f.Limit, f.After)
 	if err != nil {
 		return Page[Container]{}, err
 	}
@@ -300,7 +301,7 @@ func (s *Service) ListContainers(ctx context.Context, p auth.Principal, f Contai
 	for i := range items {
 		items[i].derive()
 	}
-	return paginate(items, limit, func(c Container) string { return c.ID }), nil
+	return paging.Of(items, limit, func(c Container) string { return c.ID }), nil
 }
 
 // GetContainer returns a container the principal may see, by digital id.

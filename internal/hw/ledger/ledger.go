@@ -12,6 +12,7 @@ package ledger
 
 import (
 	"time"
+	"wufei/internal/paging"
 
 	"wufei/internal/catalog"
 	"wufei/internal/hw/label"
@@ -147,11 +148,8 @@ type Record struct {
 	Cancelled      int       `db:"cancelled" json:"-"`
 }
 
-// Page is one page of a keyset-paged list, newest first.
-type Page[T any] struct {
-	Items []T    `json:"items"`
-	Next  string `json:"next,omitempty" doc:"下一页的游标；为空表示没有更多"`
-}
+// Page is one page of a keyset-paged list.
+type Page[T any] = paging.Page[T]
 
 // Service runs the ledger's use cases.
 type Service struct{ db *store.DB }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"wufei/internal/paging"
 
 	"wufei/internal/auth"
 	"wufei/internal/errs"
@@ -449,7 +450,7 @@ func (s *Service) ListRecords(ctx context.Context, p auth.Principal, f RecordFil
 		where = append(where, "r.occurred_at < ?")
 		args = append(args, f.To.UTC())
 	}
-	limit, after, err := pageArgs(f.Limit, f.After)
+	limit, after, err := paging.Args(f.Limit, f.After)
 	if err != nil {
 		return Page[Record]{}, err
 	}
@@ -462,7 +463,7 @@ func (s *Service) ListRecords(ctx context.Context, p auth.Principal, f RecordFil
 		strings.Join(where, " AND ")+` ORDER BY r.id DESC LIMIT `+itoa(limit+1), args...); err != nil {
 		return Page[Record]{}, err
 	}
-	page := paginate(items, limit, func(r Record) string { return r.ID })
+	page := paging.Of(items, limit, func(r Record) string { return r.ID })
 	ptrs := make([]*Record, len(page.Items))
 	for i := range page.Items {
 		ptrs[i] = &page.Items[i]

@@ -2,10 +2,8 @@ package ledger
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"strconv"
-	"unicode/utf8"
 
 	"wufei/internal/auth"
 	"wufei/internal/errs"
@@ -77,37 +75,6 @@ func next(ctx context.Context, tx *store.Tx, scope string, n int) (int, error) {
 func lockUnit(ctx context.Context, tx *store.Tx, unitID string) error {
 	_, err := next(ctx, tx, "unit|"+unitID, 1)
 	return err
-}
-
-// pageArgs checks a page size and decodes a cursor.
-func pageArgs(limit int, cursor string) (int, string, error) {
-	switch {
-	case limit <= 0:
-		limit = 50
-	case limit > 500:
-		limit = 500
-	}
-	if cursor == "" {
-		return limit, "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || len(b) == 0 || len(b) > 64 || !utf8.Valid(b) {
-		return 0, "", errs.Field("cursor", "cursor_invalid", "分页游标无效")
-	}
-	return limit, string(b), nil
-}
-
-// paginate trims a limit+1 result to a page and sets the next cursor.
-func paginate[T any](items []T, limit int, key func(T) string) Page[T] {
-	if items == nil {
-		items = []T{}
-	}
-	p := Page[T]{Items: items}
-	if len(items) > limit {
-		p.Items = items[:limit]
-		p.Next = base64.RawURLEncoding.EncodeToString([]byte(key(items[limit-1])))
-	}
-	return p
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -6,6 +6,7 @@ package plan
 
 import (
 	"time"
+	"wufei/internal/paging"
 
 	"wufei/internal/store"
 )
@@ -130,11 +131,8 @@ type Summary struct {
 	Version      int64      `db:"version" json:"version"`
 }
 
-// Page is one page of a keyset-paginated list.
-type Page[T any] struct {
-	Items []T    `json:"items"`
-	Next  string `json:"next,omitempty" doc:"下一页的游标；为空表示没有更多"`
-}
+// Page is one page of a keyset-paged list.
+type Page[T any] = paging.Page[T]
 
 // Service runs the plan and declaration use cases.
 type Service struct{ db *store.DB }

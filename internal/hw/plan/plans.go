@@ -2,7 +2,6 @@ package plan
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"wufei/internal/paging"
 
 	"github.com/google/uuid"
 
@@ -369,7 +369,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) (Page[Su
 	if f.Region != "" {
 		where, args = append(where, "(u.region_code = ? OR u.park_code = ?)"), append(args, f.Region, f.Region)
 	}
-	limit, after, err := pageArgs(f.Limit, f.After)
+	limit, after, err := paging.Args(f.Limit, f.After)
 	if err != nil {
 		return Page[Summary]{}, err
 	}
@@ -383,7 +383,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) (Page[Su
 		` ORDER BY pl.id LIMIT `+strconv.Itoa(limit+1), args...); err != nil {
 		return Page[Summary]{}, err
 	}
-	return paginate(items, limit, func(s Summary) string { return s.ID }), nil
+	return paging.Of(items, limit, func(s Summary) string { return s.ID }), nil
 }
 
 // load reads a plan the principal may see, with its lines.
@@ -500,35 +500,4 @@ func mustJSON(v any) string {
 		panic(err)
 	}
 	return string(b)
-}
-
-// pageArgs checks a page size and decodes a cursor.
-func pageArgs(limit int, cursor string) (int, string, error) {
-	switch {
-	case limit <= 0:
-		limit = 50
-	case limit > 500:
-		limit = 500
-	}
-	if cursor == "" {
-		return limit, "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || len(b) == 0 || len(b) > 64 || !utf8.Valid(b) {
-		return 0, "", errs.Field("cursor", "cursor_invalid", "分页游标无效")
-	}
-	return limit, string(b), nil
-}
-
-// paginate trims a limit+1 result to a page and sets the next cursor.
-func paginate[T any](items []T, limit int, key func(T) string) Page[T] {
-	if items == nil {
-		items = []T{}
-	}
-	p := Page[T]{Items: items}
-	if len(items) > limit {
-		p.Items = items[:limit]
-		p.Next = base64.RawURLEncoding.EncodeToString([]byte(key(items[limit-1])))
-	}
-	return p
 }
