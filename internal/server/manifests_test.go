@@ -63,6 +63,9 @@ func TestManifestLifecycle(t *testing.T) {
 		if m = step(disposer, id, "complete", map[string]any{"lines": []map[string]any{{"line_no": 1, "method": "R9"}}}, 200); m["status"] != "completed" {
 			t.Fatalf("complete: %v", m)
 		}
+		if st, l, _ := gen2.do("GET", "/api/v1/manifests", nil); st != 200 || l["items"] == nil || len(list(l)) != 0 {
+			t.Fatalf("gen2's empty list: %d %v", st, l)
+		}
 		if st, _, _ := gen2.do("GET", "/api/v1/manifests/"+id, nil); st != 404 {
 			t.Fatalf("gen2 reads the manifest: %d", st)
 		}

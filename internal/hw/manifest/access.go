@@ -182,6 +182,9 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]Manif
 	if len(ms) > limit {
 		ms, next = ms[:limit], ms[limit-1].ID
 	}
+	if ms == nil {
+		ms = []Manifest{} // an empty list is [], not null
+	}
 	if err := s.loadLines(ctx, ms); err != nil {
 		return nil, "", err
 	}
