@@ -100,7 +100,10 @@ func Seed(ctx context.Context, db *store.DB, extra int) error {
 	if s.err != nil {
 		return s.err
 	}
-	return s.more(extra)
+	if err := s.more(extra); err != nil {
+		return err
+	}
+	return activity(ctx, db, extra)
 }
 
 // seeder carries the first error through a sequence of calls, so the seed

@@ -57,6 +57,22 @@ func covers(ls []licence, code, method string) bool {
 	return false
 }
 
+// collectOnly reports whether the receiver takes code under a collection
+// and storage licence scope, which names no method.
+func collectOnly(ls []licence, code string) bool {
+	if len(code) != 10 {
+		return false
+	}
+	for _, l := range ls {
+		for _, s := range l.scopes {
+			if s.Method == "" && s.Category == "HW"+code[8:] && (s.WasteCode == "" || s.WasteCode == code) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // UsedG is what a receiver's licence has already taken this year: declared
 // quantities on its way, accepted quantities once received.
 func UsedG(ctx context.Context, q store.Querier, receiverID string, year int) (int64, error) {

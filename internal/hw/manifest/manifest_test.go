@@ -1,10 +1,13 @@
 package manifest_test
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"sync"
 	"testing"
+	"wufei/internal/registry"
 
 	"wufei/internal/auth"
 	"wufei/internal/demo"
@@ -226,6 +229,46 @@ func TestPlanWarning(t *testing.T) {
 		m, _ = w.svc.Create(w.ctx, w.gen, w.input("900-249-08", 1))
 		if _, err := w.svc.Submit(w.ctx, w.gen, m.ID, m.Version); code(err) != "lines[0].waste_code:plan_missing" {
 			t.Fatalf("plan_check block: %s", code(err))
+		}
+	})
+}
+
+// A collector (collection and storage licence, no method) completes a
+// manifest without naming a utilisation or disposal method.
+func TestCollectorCompletesWithoutMethod(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		reg := registry.NewService(db)
+		admin := auth.Principal{UserID: "t", Username: "t", Role: auth.Admin}
+		u, err := reg.CreateUnit(w.ctx, admin, registry.NewUnit{USCC: registry.MakeUSCC("91", "340602", "MA2C0LL1"),
+			Name: "淮北收集测试有限公司", Roles: []registry.UnitRole{registry.Collector}, RegionCode: "340602"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.CreateLicence(w.ctx, admin, registry.NewLicence{UnitID: u.ID, Number: "皖危废收许字测试001号",
+			Kinds: []registry.LicenceKind{registry.Collect, registry.Store}, CapacityT: 100,
+			ValidFrom: time.Now().AddDate(-1, 0, 0), ValidTo: time.Now().AddDate(1, 0, 0),
+			Scopes: []registry.LicenceScope{{Category: "HW08"}}}); err != nil {
+			t.Fatal(err)
+		}
+		member := auth.Principal{UserID: "c", Username: "c", Role: auth.UnitAdmin, UnitID: u.ID}
+		in := w.input("900-249-08", 1)
+		in.ReceiverUnitID = u.ID
+		m, err := w.svc.Create(w.ctx, w.gen, in)
+		if err == nil {
+			_, err = w.svc.Submit(w.ctx, w.gen, m.ID, 0)
+		}
+		if err == nil {
+			_, err = w.svc.Pickup(w.ctx, w.carrier, m.ID, 0)
+		}
+		if err == nil {
+			_, err = w.svc.Receive(w.ctx, member, m.ID, 0, []manifest.ReceiptLine{{LineNo: 1, ReceivedT: 1}})
+		}
+		if err == nil {
+			m, err = w.svc.Complete(w.ctx, member, m.ID, 0, []manifest.CompletionLine{{LineNo: 1}})
+		}
+		if err != nil || m.Status != manifest.Completed {
+			t.Fatalf("collector flow: %v %v", err, m.Status)
 		}
 	})
 }

@@ -442,7 +442,7 @@ func abs(x int64) int64 {
 // CompletionLine is the method the receiver used for one line.
 type CompletionLine struct {
 	LineNo int    `json:"line_no" minimum:"1"`
-	Method string `json:"method" minLength:"2" maxLength:"4" doc:"利用/处置方式代码，须在许可证范围内"`
+	Method string `json:"method,omitempty" maxLength:"4" doc:"利用/处置方式代码，须在许可证范围内；仅收集贮存的接受单位可不填"`
 }
 
 // Complete records the method used for every accepted line; the method must
@@ -467,6 +467,8 @@ func (s *Service) Complete(ctx context.Context, p auth.Principal, id string, ver
 			method, ok := byNo[l.LineNo]
 			f := fmt.Sprintf("lines[%d].method", i)
 			switch {
+			case (!ok || method == "") && collectOnly(licences, l.WasteCode):
+				// A collector (收集、贮存) completes without a utilisation or disposal method.
 			case !ok || method == "":
 				v.Add(f, "required", fmt.Sprintf("第 %d 行须填写利用/处置方式", l.LineNo))
 			case !covers(licences, l.WasteCode, method):
@@ -487,7 +489,7 @@ func (s *Service) Complete(ctx context.Context, p auth.Principal, id string, ver
 			departed = *m.PickedUpAt
 		}
 		for _, l := range m.Lines {
-			if l.Method == "" {
+			if l.AcceptedG == nil || *l.AcceptedG == 0 {
 				continue
 			}
 			if _, err := store.Exec(ctx, tx, `UPDATE manifest_lines SET method = ? WHERE manifest_id = ? AND line_no = ?`,
