@@ -98,6 +98,7 @@ func BenchmarkLifecycle(b *testing.B) {
 			})
 			b.Run("http", func(b *testing.B) {
 				b.ReportAllocs()
+				before := store.Statements.Load()
 				for b.Loop() {
 					var m struct {
 						ID string `json:"id"`
@@ -109,6 +110,7 @@ func BenchmarkLifecycle(b *testing.B) {
 					c.call(disposer, "POST", "/api/v1/manifests/"+m.ID+"/complete", `{"lines":[{"line_no":1,"method":"R9"}]}`, nil)
 				}
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lifecycles/s")
+				b.ReportMetric(float64(store.Statements.Load()-before)/float64(b.N), "statements/op")
 			})
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -197,12 +198,17 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 	return nil
 }
 
+// Statements counts the statements run through Get, Select and Exec, for
+// /metrics and for benchmarks that report statements per operation.
+var Statements atomic.Int64
+
 // Now is the current time as the store keeps it: UTC, microsecond precision,
 // which both engines round-trip exactly.
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // Get scans one row into dest; no row is ErrNotFound.
 func Get(ctx context.Context, q Querier, dest any, query string, args ...any) error {
+	Statements.Add(1)
 	query = q.Rebind(query)
 	var err error
 	if st := prepared(ctx, q, query); st != nil {
@@ -218,6 +224,7 @@ func Get(ctx context.Context, q Querier, dest any, query string, args ...any) er
 
 // Select scans all rows into dest, a pointer to a slice.
 func Select(ctx context.Context, q Querier, dest any, query string, args ...any) error {
+	Statements.Add(1)
 	query = q.Rebind(query)
 	if st := prepared(ctx, q, query); st != nil {
 		return mapErr(st.SelectContext(ctx, dest, args...))
@@ -227,6 +234,7 @@ func Select(ctx context.Context, q Querier, dest any, query string, args ...any)
 
 // Exec runs a statement and returns the number of rows it affected.
 func Exec(ctx context.Context, q Querier, query string, args ...any) (int64, error) {
+	Statements.Add(1)
 	query = q.Rebind(query)
 	var res sql.Result
 	var err error
