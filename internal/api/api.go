@@ -24,6 +24,7 @@ import (
 	"wufei/internal/hw/matching"
 	"wufei/internal/hw/plan"
 	"wufei/internal/hw/trace"
+	"wufei/internal/program/indicator"
 	"wufei/internal/registry"
 	"wufei/internal/store"
 )
@@ -46,6 +47,9 @@ type Deps struct {
 	Calendar  *calendar.Service
 	Audit     *audit.Log
 	Version   string
+
+	// The Zero-Waste City programme.
+	Indicators *indicator.Service
 }
 
 // Register adds the v1 operations and /openapi.json to mux and returns the
@@ -74,6 +78,8 @@ func Register(mux *http.ServeMux, d Deps) huma.API {
 	h.registerTrace(a)
 	h.registerLedger(a)
 	h.registerPlans(a)
+	h.registerIndicators(a)
+	h.registerProgramme(a)
 	return a
 }
 

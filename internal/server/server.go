@@ -32,6 +32,9 @@ import (
 	"wufei/internal/hw/trace"
 	"wufei/internal/idempotency"
 	"wufei/internal/jobs"
+	"wufei/internal/program/cell"
+	"wufei/internal/program/indicator"
+	"wufei/internal/program/task"
 	"wufei/internal/registry"
 	"wufei/internal/store"
 	"wufei/internal/web"
@@ -87,7 +90,16 @@ func Prepare(ctx context.Context, db *store.DB) error {
 		if err := registry.SeedReference(ctx, tx); err != nil {
 			return err
 		}
-		return catalog.Seed(ctx, tx)
+		if err := catalog.Seed(ctx, tx); err != nil {
+			return err
+		}
+		if err := indicator.Seed(ctx, tx); err != nil {
+			return err
+		}
+		if err := task.Seed(ctx, tx); err != nil {
+			return err
+		}
+		return cell.SeedTypes(ctx, tx)
 	})
 }
 
@@ -124,6 +136,8 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 	app.Jobs.Add(jobs.Sweep("receipt_overdue", 15*time.Minute, db, manifest.CheckOverdue))
 	app.Jobs.Add(jobs.Sweep("storage_age", time.Hour, db, ledger.CheckStorage))
 	app.Jobs.Add(jobs.Sweep("declaration_due", time.Hour, db, plan.CheckDue))
+	app.Jobs.Add(indicator.RefreshRule(db, 10*time.Minute))
+	app.Jobs.Add(jobs.Sweep("task_overdue", time.Hour, db, task.CheckOverdue))
 	app.Handler = app.handler(cfg)
 	return app, nil
 }
@@ -146,10 +160,11 @@ func cutPrefix(s, p string) (string, bool) {
 
 func (a *App) handler(cfg Config) http.Handler {
 	mux := http.NewServeMux()
+	indicators := indicator.NewService(a.DB)
 	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Registry: a.Registry, Audit: a.Audit, Version: cfg.Version,
 		Approvals: approval.NewService(a.DB), Manifests: a.Manifests, Trace: trace.NewService(a.DB, a.Manifests, a.Audit),
 		Matching: matching.NewService(a.DB), Ledger: ledger.NewService(a.DB), Plans: plan.NewService(a.DB),
-		Alerts: alerts.NewService(a.DB), Calendar: calendar.NewService(a.DB)})
+		Alerts: alerts.NewService(a.DB), Calendar: calendar.NewService(a.DB), Indicators: indicators})
 	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api.WriteProblem(w, http.StatusNotFound, "not_found", "没有这个接口")
 	}))
@@ -171,7 +186,8 @@ func (a *App) handler(cfg Config) http.Handler {
 	mux.Handle("/", web.New(web.Deps{Auth: a.Auth, Registry: a.Registry, DB: a.DB, Version: cfg.Version,
 		Cookie: SessionCookie, SecureCookie: cfg.SecureCookie, Ledger: ledger.NewService(a.DB),
 		Manifests: a.Manifests, Alerts: alerts.NewService(a.DB), Trace: trace.NewService(a.DB, a.Manifests, a.Audit),
-		Matching: matching.NewService(a.DB), Plans: plan.NewService(a.DB), Approvals: approval.NewService(a.DB)}))
+		Matching: matching.NewService(a.DB), Plans: plan.NewService(a.DB), Approvals: approval.NewService(a.DB),
+		Indicators: indicators}))
 
 	var h http.Handler = mux
 	h = idempotency.Middleware(a.DB)(h)

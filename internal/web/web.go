@@ -29,6 +29,7 @@ import (
 	"wufei/internal/hw/matching"
 	"wufei/internal/hw/plan"
 	"wufei/internal/hw/trace"
+	"wufei/internal/program/indicator"
 	"wufei/internal/registry"
 	"wufei/internal/store"
 )
@@ -48,6 +49,9 @@ type Deps struct {
 	Version      string
 	Cookie       string // name of the session cookie that api.Authenticate reads
 	SecureCookie bool   // mark cookies Secure (the site is served over HTTPS)
+
+	// The Zero-Waste City programme.
+	Indicators *indicator.Service
 }
 
 var (
@@ -115,6 +119,11 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("POST /declarations/{id}/submit", s.authed(s.declarationSubmit))
 	mux.HandleFunc("GET /approvals", s.authed(s.approvals))
 	mux.HandleFunc("POST /approvals", s.authed(s.approvalCreate))
+	mux.HandleFunc("GET /indicators", s.authed(s.indicatorsPage))
+	mux.HandleFunc("GET /indicators/{id}", s.authed(s.indicatorPage))
+	mux.HandleFunc("POST /indicators/{id}/values", s.authed(s.indicatorReport))
+	mux.HandleFunc("POST /indicators/{id}/values/{vid}/{action}", s.authed(s.indicatorAction))
+	s.programmeRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errs.E(errs.NotFound, "not_found", "页面不存在"))
 	})

@@ -1,0 +1,296 @@
+package indicator
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"wufei/internal/store"
+)
+
+// Computation is a computed indicator's value for one area and period with
+// what it was computed from. Value is nil when the records behind it do not
+// exist.
+type Computation struct {
+	Value            *float64   `json:"value"`
+	Numerator        *float64   `json:"numerator"`
+	Denominator      *float64   `json:"denominator"`
+	NumeratorLabel   string     `json:"numerator_label"`
+	DenominatorLabel string     `json:"denominator_label"`
+	Rows             []DrillRow `json:"rows" doc:"计算所依据的记录（按调用者可见范围过滤）"`
+	Truncated        bool       `json:"truncated" doc:"记录过多，只列出前一部分"`
+
+	value, num, den *int64 // millionths, as stored
+}
+
+// DrillRow is one record behind a computed value.
+type DrillRow struct {
+	Part       string     `json:"part" enum:"numerator,denominator"`
+	Entity     string     `json:"entity" doc:"ledger_record、ledger_stock、manifest_line、cell、indicator_report"`
+	ID         string     `json:"id"`
+	Ref        string     `json:"ref" doc:"批次编码、联单编号及行号、细胞类型等"`
+	UnitID     string     `json:"unit_id,omitempty"`
+	RegionCode string     `json:"region_code"`
+	Quantity   float64    `json:"quantity" doc:"计入的数量，单位同分子或分母"`
+	At         *time.Time `json:"at,omitempty"`
+}
+
+// maxDrillRows bounds the rows one drill-down lists.
+const maxDrillRows = 500
+
+// computeFn computes one indicator for an area and period. With drill it
+// also lists the records behind the value.
+type computeFn func(ctx context.Context, q store.Querier, a Area, p Period, drill bool) (Computation, error)
+
+// engine holds the computed indicators, by id.
+var engine = map[string]computeFn{
+	"ihw_utilization_rate":         ihwUtilisation,
+	"ihw_generation_intensity":     ihwIntensity,
+	"medical_waste_treatment_rate": medicalTreatment,
+	"zero_waste_cells":             zeroWasteCells,
+}
+
+// medical is the 名录 category of medical waste, which is not industrial.
+const medical = "HW01"
+
+// ledgerTotals sums the area's industrial ledger for a period: generated in
+// it, in storage at its start, treated in-house by an R or C method in it.
+func ledgerTotals(ctx context.Context, q store.Querier, a Area, p Period) (gen, opening, inHouse, n int64, err error) {
+	cond, args := a.cond("region_code", "unit_id")
+	var t struct {
+		Gen     int64 `db:"gen"`
+		Opening int64 `db:"opening"`
+		InHouse int64 `db:"in_house"`
+		N       int64 `db:"n"`
+	}
+	err = store.Get(ctx, q, &t, `SELECT
+		COALESCE(SUM(CASE WHEN effect_kind = 'generation' AND occurred_at >= ? THEN delta_g ELSE 0 END), 0) AS gen,
+		COALESCE(SUM(CASE WHEN effect_kind = 'storage_in' AND occurred_at < ? THEN delta_g
+			WHEN effect_kind = 'storage_out' AND occurred_at < ? THEN -delta_g ELSE 0 END), 0) AS opening,
+		COALESCE(SUM(CASE WHEN effect_kind = 'in_house' AND occurred_at >= ? AND (method LIKE 'R%' OR method LIKE 'C%')
+			THEN delta_g ELSE 0 END), 0) AS in_house,
+		COALESCE(SUM(CASE WHEN effect_kind = 'generation' AND occurred_at >= ? THEN 1 ELSE 0 END), 0) AS n
+		FROM ledger_records WHERE category <> ? AND occurred_at < ? AND `+cond,
+		append([]any{p.From, p.From, p.From, p.From, p.From, medical, p.To}, args...)...)
+	return t.Gen, max(t.Opening, 0), t.InHouse, t.N, err
+}
+
+// ihwUtilisation is 工业危险废物综合利用率: utilised ÷ (generated + stock
+// carried in) × 100. Utilised is what the area's generators shipped in the
+// period on manifests since completed, on lines treated by an R or C
+// method, plus their own R and C treatment in the ledger; generated and the
+// opening stock come from the ledger. Medical waste (HW01) is left out.
+func ihwUtilisation(ctx context.Context, q store.Querier, a Area, p Period, drill bool) (Computation, error) {
+	c := Computation{NumeratorLabel: "利用量（吨）", DenominatorLabel: "产生量 + 期初贮存量（吨）"}
+	gen, opening, inHouse, _, err := ledgerTotals(ctx, q, a, p)
+	if err != nil {
+		return c, err
+	}
+	cond, args := a.cond("m.region_code", "m.consignor_unit_id")
+	lcond, largs := a.cond("region_code", "unit_id")
+	var shipped int64
+	if err := store.Get(ctx, q, &shipped, `SELECT COALESCE(SUM(COALESCE(l.accepted_g, 0)), 0)
+		FROM manifests m JOIN manifest_lines l ON l.manifest_id = m.id
+		WHERE m.status = 'completed' AND m.picked_up_at >= ? AND m.picked_up_at < ? AND l.category <> ?
+		AND (l.method LIKE 'R%' OR l.method LIKE 'C%') AND `+cond,
+		append([]any{p.From, p.To, medical}, args...)...); err != nil {
+		return c, err
+	}
+	num, den := shipped+inHouse, gen+opening
+	c.setRate(num, den, 100)
+	if drill && den > 0 {
+		err = c.drill(ctx, q,
+			drillQuery{part: "denominator", entity: "ledger_record", sql: `SELECT id, batch_code AS ref, unit_id, region_code,
+				delta_g AS g, occurred_at AS at FROM ledger_records WHERE effect_kind = 'generation' AND occurred_at >= ?
+				AND occurred_at < ? AND category <> ? AND ` + lcond + ` ORDER BY occurred_at, id`,
+				args: append([]any{p.From, p.To, medical}, largs...)},
+			drillQuery{part: "denominator", entity: "ledger_stock", sql: `SELECT unit_id AS id, '期初贮存' AS ref, unit_id,
+				MIN(region_code) AS region_code, SUM(CASE WHEN effect_kind = 'storage_in' THEN delta_g ELSE -delta_g END) AS g
+				FROM ledger_records WHERE effect_kind IN ('storage_in', 'storage_out') AND occurred_at < ? AND category <> ?
+				AND ` + lcond + ` GROUP BY unit_id
+				HAVING SUM(CASE WHEN effect_kind = 'storage_in' THEN delta_g ELSE -delta_g END) > 0 ORDER BY unit_id`,
+				args: append([]any{p.From, medical}, largs...)},
+			drillQuery{part: "numerator", entity: "ledger_record", sql: `SELECT id, batch_code AS ref, unit_id, region_code,
+				delta_g AS g, occurred_at AS at FROM ledger_records WHERE effect_kind = 'in_house' AND occurred_at >= ?
+				AND occurred_at < ? AND category <> ? AND (method LIKE 'R%' OR method LIKE 'C%') AND ` +
+				lcond + ` ORDER BY occurred_at, id`,
+				args: append([]any{p.From, p.To, medical}, largs...)},
+			drillQuery{part: "numerator", entity: "manifest_line", sql: `SELECT m.id, ` + lineRef + ` AS ref,
+				m.consignor_unit_id AS unit_id, m.region_code, COALESCE(l.accepted_g, 0) AS g, m.picked_up_at AS at
+				FROM manifests m JOIN manifest_lines l ON l.manifest_id = m.id
+				WHERE m.status = 'completed' AND m.picked_up_at >= ? AND m.picked_up_at < ? AND l.category <> ?
+				AND (l.method LIKE 'R%' OR l.method LIKE 'C%') AND ` + cond + ` ORDER BY m.picked_up_at, m.id, l.line_no`,
+				args: append([]any{p.From, p.To, medical}, args...)})
+	}
+	return c, err
+}
+
+// lineRef names a manifest line: its manifest number, '#', its line number.
+// String concatenation is || on both engines.
+const lineRef = `m.number || '#' || CAST(l.line_no AS TEXT)`
+
+// ihwIntensity is 工业危险废物产生强度: tonnes of industrial hazardous waste
+// generated (ledger, HW01 left out) per 万元 of industrial output, the
+// approved value of industrial_output_value for the same area and period.
+func ihwIntensity(ctx context.Context, q store.Querier, a Area, p Period, drill bool) (Computation, error) {
+	c := Computation{NumeratorLabel: "工业危险废物产生量（吨）", DenominatorLabel: "规模以上工业总产值（万元）"}
+	gen, _, _, n, err := ledgerTotals(ctx, q, a, p)
+	if err != nil {
+		return c, err
+	}
+	var out []struct {
+		ReportID string `db:"report_id"`
+		Value    *int64 `db:"value_e6"`
+	}
+	if err := store.Select(ctx, q, &out, `SELECT report_id, value_e6 FROM indicator_values
+		WHERE indicator_id = 'industrial_output_value' AND region_code = ? AND period = ? AND source = ?`,
+		a.Code, p.Code, valueSourceReported); err != nil {
+		return c, err
+	}
+	if n == 0 || len(out) == 0 || out[0].Value == nil || *out[0].Value <= 0 {
+		return c, nil
+	}
+	// gen grams are tonnes × 10⁶ and the output is 万元 × 10⁶.
+	c.setRate(gen, *out[0].Value, 1)
+	if drill {
+		cond, args := a.cond("region_code", "unit_id")
+		err = c.drill(ctx, q,
+			drillQuery{part: "numerator", entity: "ledger_record", sql: `SELECT id, batch_code AS ref, unit_id, region_code,
+				delta_g AS g, occurred_at AS at FROM ledger_records WHERE effect_kind = 'generation' AND occurred_at >= ?
+				AND occurred_at < ? AND category <> ? AND ` + cond + ` ORDER BY occurred_at, id`,
+				args: append([]any{p.From, p.To, medical}, args...)},
+			drillQuery{part: "denominator", entity: "indicator_report", sql: `SELECT id, period AS ref, '' AS unit_id,
+				region_code, value_e6 AS g, decided_at AS at FROM indicator_reports WHERE id = ?`,
+				args: []any{out[0].ReportID}})
+	}
+	return c, err
+}
+
+// medicalTreatment is 医疗废物收集处置率: of the medical waste (HW01) that
+// left its generators in the period on manifests, the share accepted by a
+// receiver whose manifest is completed. Refused loads move on in a new
+// manifest and are counted there.
+func medicalTreatment(ctx context.Context, q store.Querier, a Area, p Period, drill bool) (Computation, error) {
+	c := Computation{NumeratorLabel: "已完成处置的接受量（吨）", DenominatorLabel: "起运申报量（吨）"}
+	cond, args := a.cond("m.region_code", "m.consignor_unit_id")
+	where := ` FROM manifests m JOIN manifest_lines l ON l.manifest_id = m.id
+		WHERE l.category = ? AND m.picked_up_at >= ? AND m.picked_up_at < ?
+		AND m.status NOT IN ('draft', 'cancelled', 'refused') AND ` + cond
+	wargs := append([]any{medical, p.From, p.To}, args...)
+	var t struct {
+		Shipped int64 `db:"shipped"`
+		Done    int64 `db:"done"`
+	}
+	if err := store.Get(ctx, q, &t, `SELECT COALESCE(SUM(l.quantity_g), 0) AS shipped,
+		COALESCE(SUM(CASE WHEN m.status = 'completed' THEN COALESCE(l.accepted_g, 0) ELSE 0 END), 0) AS done`+where,
+		wargs...); err != nil {
+		return c, err
+	}
+	c.setRate(t.Done, t.Shipped, 100)
+	if drill && t.Shipped > 0 {
+		err := c.drill(ctx, q,
+			drillQuery{part: "denominator", entity: "manifest_line", sql: `SELECT m.id, ` + lineRef + ` AS ref,
+				m.consignor_unit_id AS unit_id, m.region_code, l.quantity_g AS g, m.picked_up_at AS at` + where +
+				` ORDER BY m.picked_up_at, m.id, l.line_no`, args: wargs},
+			drillQuery{part: "numerator", entity: "manifest_line", sql: `SELECT m.id, ` + lineRef + ` AS ref,
+				m.consignor_unit_id AS unit_id, m.region_code, COALESCE(l.accepted_g, 0) AS g, m.completed_at AS at` + where +
+				` AND m.status = 'completed' ORDER BY m.picked_up_at, m.id, l.line_no`, args: wargs})
+		return c, err
+	}
+	return c, nil
+}
+
+// zeroWasteCells is the number of zero-waste cells (无废细胞) certified by
+// the end of the period and not withdrawn, from the cells the work team
+// certifies. Until the cells table exists there is no value.
+func zeroWasteCells(ctx context.Context, q store.Querier, a Area, p Period, drill bool) (Computation, error) {
+	c := Computation{NumeratorLabel: "已认定的“无废细胞”（个）"}
+	cond, args := a.cond("c.region_code", "c.unit_id")
+	where := ` FROM cells c WHERE c.status = 'certified' AND c.certified_at < ? AND ` + cond
+	wargs := append([]any{p.To}, args...)
+	var n int64
+	if err := store.Get(ctx, q, &n, `SELECT count(*)`+where, wargs...); err != nil {
+		if missingTable(err, "cells") {
+			return c, nil
+		}
+		return c, err
+	}
+	if n == 0 {
+		return c, nil
+	}
+	v := n * 1_000_000
+	c.value, c.num = &v, &v
+	c.fill()
+	if drill {
+		return c, c.drill(ctx, q, drillQuery{part: "numerator", entity: "cell", sql: `SELECT c.id, c.type AS ref,
+			COALESCE(c.unit_id, '') AS unit_id, c.region_code, 1000000 AS g, c.certified_at AS at` + where +
+			` ORDER BY c.certified_at, c.id`, args: wargs})
+	}
+	return c, nil
+}
+
+// missingTable reports whether err says that table does not exist, in
+// either engine's words.
+func missingTable(err error, table string) bool {
+	s := err.Error()
+	return strings.Contains(s, table) && (strings.Contains(s, "no such table") || strings.Contains(s, "does not exist"))
+}
+
+// setRate sets numerator, denominator and value = num ÷ den × scale, all in
+// millionths; no denominator, no value.
+func (c *Computation) setRate(num, den int64, scale float64) {
+	if den <= 0 {
+		return
+	}
+	v := toE6(float64(num) / float64(den) * scale)
+	c.value, c.num, c.den = &v, &num, &den
+	c.fill()
+}
+
+// fill sets the API fields from the stored ones.
+func (c *Computation) fill() {
+	c.Value, c.Numerator, c.Denominator = fromE6(c.value), fromE6(c.num), fromE6(c.den)
+}
+
+// drillQuery lists records behind one part of a value. Its columns are id,
+// ref, unit_id, region_code, g (the amount in millionths) and optionally at.
+type drillQuery struct {
+	part, entity, sql string
+	args              []any
+}
+
+func (c *Computation) drill(ctx context.Context, q store.Querier, qs ...drillQuery) error {
+	c.Rows = []DrillRow{}
+	for _, d := range qs {
+		var rows []struct {
+			ID         string     `db:"id"`
+			Ref        string     `db:"ref"`
+			UnitID     string     `db:"unit_id"`
+			RegionCode string     `db:"region_code"`
+			G          int64      `db:"g"`
+			At         *time.Time `db:"at"`
+		}
+		left := maxDrillRows - len(c.Rows)
+		if left <= 0 {
+			c.Truncated = true
+			return nil
+		}
+		if err := store.Select(ctx, q, &rows, d.sql+` LIMIT ?`, append(d.args, left+1)...); err != nil {
+			return err
+		}
+		for i, r := range rows {
+			if i == left {
+				c.Truncated = true
+				break
+			}
+			var at *time.Time
+			if r.At != nil {
+				t := r.At.UTC()
+				at = &t
+			}
+			c.Rows = append(c.Rows, DrillRow{Part: d.part, Entity: d.entity, ID: r.ID, Ref: r.Ref, UnitID: r.UnitID,
+				RegionCode: r.RegionCode, Quantity: float64(r.G) / 1e6, At: at})
+		}
+	}
+	return nil
+}
