@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"wufei/internal/auth"
+	"wufei/internal/program/cell"
+	"wufei/internal/program/indicator"
+	"wufei/internal/program/task"
 	"wufei/internal/registry"
 	"wufei/internal/store"
 )
@@ -103,7 +106,10 @@ func Seed(ctx context.Context, db *store.DB, extra int) error {
 	if err := s.more(extra); err != nil {
 		return err
 	}
-	return activity(ctx, db, extra)
+	if err := activity(ctx, db, extra); err != nil {
+		return err
+	}
+	return programme(ctx, db, extra)
 }
 
 // seeder carries the first error through a sequence of calls, so the seed
@@ -262,3 +268,19 @@ func (s *seeder) more(n int) error {
 func ptr(f float64) *float64 { return &f }
 
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+// programme seeds the Zero-Waste City programme's progress: task reports and
+// milestones, zero-waste cells in every state and reported indicator values
+// for 2024–2026, alongside the year of activity (and, like it, only for a
+// full demo).
+func programme(ctx context.Context, db *store.DB, extra int) error {
+	if extra < ActivityMinUnits {
+		return nil
+	}
+	for _, seed := range []func(context.Context, *store.DB) error{task.SeedDemo, cell.SeedDemo, indicator.SeedDemo} {
+		if err := seed(ctx, db); err != nil {
+			return fmt.Errorf("demo: programme: %w", err)
+		}
+	}
+	return nil
+}

@@ -591,9 +591,11 @@ func seedIndicatorValues(b *testing.B, db *store.DB, regions int, years []int) [
 			}
 			flush(tx)
 			for _, y := range years {
-				if _, err := store.Exec(ctx, tx, `INSERT INTO indicator_marks (region_code, period, audit_seq, refreshed_at)
-					VALUES (?, ?, ?, ?)`, code, fmt.Sprint(y), head, now); err != nil {
-					return err
+				for _, g := range []string{"records", "cells"} {
+					if _, err := store.Exec(ctx, tx, `INSERT INTO indicator_marks (region_code, period, grp, audit_seq,
+						refreshed_at) VALUES (?, ?, ?, ?, ?)`, code, fmt.Sprint(y), g, head, now); err != nil {
+						return err
+					}
 				}
 			}
 			return nil

@@ -40,30 +40,65 @@ const maxDrillRows = 500
 
 // computeFn computes one indicator for an area and period. With drill it
 // also lists the records behind the value.
-type computeFn func(ctx context.Context, q store.Querier, a Area, p Period, drill bool) (Computation, error)
+type computeFn func(ctx context.Context, c *calc, a Area, p Period, drill bool) (Computation, error)
 
-// engine holds the computed indicators, by id.
-var engine = map[string]computeFn{
-	"ihw_utilization_rate":         ihwUtilisation,
-	"ihw_generation_intensity":     ihwIntensity,
-	"medical_waste_treatment_rate": medicalTreatment,
-	"zero_waste_cells":             zeroWasteCells,
+// calc is what computations read through: the database, and the ledger
+// totals two indicators share, summed once per area and period.
+type calc struct {
+	q      store.Querier
+	ledger map[string]ledgerSums
+}
+
+func newCalc(q store.Querier) *calc { return &calc{q: q, ledger: map[string]ledgerSums{}} }
+
+// Groups of computed indicators by the records they read. A change to cells
+// is cheap to recount and is counted at the next read; a change to ledgers
+// or manifests means summing them again, which reads leave to the
+// scheduled refresh once a value exists (Service.RecordsLag).
+const (
+	groupRecords = "records" // ledger records, manifests
+	groupCells   = "cells"   // zero-waste cells
+)
+
+// groups lists the groups with the audit entries that make them stale.
+// Units are in both: a unit joining a park moves its records and cells.
+var groups = []struct{ name, relevant string }{
+	{groupRecords, `entity IN ('ledger_record', 'manifest', 'unit')`},
+	{groupCells, `(entity LIKE '%cell%' OR entity = 'unit')`},
+}
+
+// engine holds the computed indicators, by id, with their group.
+var engine = map[string]struct {
+	fn    computeFn
+	group string
+}{
+	"ihw_utilization_rate":         {ihwUtilisation, groupRecords},
+	"ihw_generation_intensity":     {ihwIntensity, groupRecords},
+	"medical_waste_treatment_rate": {medicalTreatment, groupRecords},
+	"zero_waste_cells":             {zeroWasteCells, groupCells},
 }
 
 // medical is the 名录 category of medical waste, which is not industrial.
 const medical = "HW01"
 
-// ledgerTotals sums the area's industrial ledger for a period: generated in
-// it, in storage at its start, treated in-house by an R or C method in it.
-func ledgerTotals(ctx context.Context, q store.Querier, a Area, p Period) (gen, opening, inHouse, n int64, err error) {
-	cond, args := a.cond("region_code", "unit_id")
-	var t struct {
-		Gen     int64 `db:"gen"`
-		Opening int64 `db:"opening"`
-		InHouse int64 `db:"in_house"`
-		N       int64 `db:"n"`
+// ledgerSums are an area's industrial ledger totals for a period.
+type ledgerSums struct {
+	Gen     int64 `db:"gen"`      // generated in it
+	Opening int64 `db:"opening"`  // in storage at its start
+	InHouse int64 `db:"in_house"` // treated in-house by an R or C method in it
+	N       int64 `db:"n"`        // generation records in it
+}
+
+// ledgerTotals sums the area's industrial ledger for a period, once per
+// calc.
+func (c *calc) ledgerTotals(ctx context.Context, a Area, p Period) (ledgerSums, error) {
+	key := a.Code + " " + p.Code
+	if t, ok := c.ledger[key]; ok {
+		return t, nil
 	}
-	err = store.Get(ctx, q, &t, `SELECT
+	cond, args := a.cond("region_code", "unit_id")
+	var t ledgerSums
+	err := store.Get(ctx, c.q, &t, `SELECT
 		COALESCE(SUM(CASE WHEN effect_kind = 'generation' AND occurred_at >= ? THEN delta_g ELSE 0 END), 0) AS gen,
 		COALESCE(SUM(CASE WHEN effect_kind = 'storage_in' AND occurred_at < ? THEN delta_g
 			WHEN effect_kind = 'storage_out' AND occurred_at < ? THEN -delta_g ELSE 0 END), 0) AS opening,
@@ -72,7 +107,11 @@ func ledgerTotals(ctx context.Context, q store.Querier, a Area, p Period) (gen, 
 		COALESCE(SUM(CASE WHEN effect_kind = 'generation' AND occurred_at >= ? THEN 1 ELSE 0 END), 0) AS n
 		FROM ledger_records WHERE category <> ? AND occurred_at < ? AND `+cond,
 		append([]any{p.From, p.From, p.From, p.From, p.From, medical, p.To}, args...)...)
-	return t.Gen, max(t.Opening, 0), t.InHouse, t.N, err
+	t.Opening = max(t.Opening, 0)
+	if err == nil {
+		c.ledger[key] = t
+	}
+	return t, err
 }
 
 // ihwUtilisation is 工业危险废物综合利用率: utilised ÷ (generated + stock
@@ -80,12 +119,13 @@ func ledgerTotals(ctx context.Context, q store.Querier, a Area, p Period) (gen, 
 // period on manifests since completed, on lines treated by an R or C
 // method, plus their own R and C treatment in the ledger; generated and the
 // opening stock come from the ledger. Medical waste (HW01) is left out.
-func ihwUtilisation(ctx context.Context, q store.Querier, a Area, p Period, drill bool) (Computation, error) {
+func ihwUtilisation(ctx context.Context, k *calc, a Area, p Period, drill bool) (Computation, error) {
 	c := Computation{NumeratorLabel: "利用量（吨）", DenominatorLabel: "产生量 + 期初贮存量（吨）"}
-	gen, opening, inHouse, _, err := ledgerTotals(ctx, q, a, p)
+	t, err := k.ledgerTotals(ctx, a, p)
 	if err != nil {
 		return c, err
 	}
+	q, gen, opening, inHouse := k.q, t.Gen, t.Opening, t.InHouse
 	cond, args := a.cond("m.region_code", "m.consignor_unit_id")
 	lcond, largs := a.cond("region_code", "unit_id")
 	var shipped int64
@@ -132,12 +172,13 @@ const lineRef = `m.number || '#' || CAST(l.line_no AS TEXT)`
 // ihwIntensity is 工业危险废物产生强度: tonnes of industrial hazardous waste
 // generated (ledger, HW01 left out) per 万元 of industrial output, the
 // approved value of industrial_output_value for the same area and period.
-func ihwIntensity(ctx context.Context, q store.Querier, a Area, p Period, drill bool) (Computation, error) {
+func ihwIntensity(ctx context.Context, k *calc, a Area, p Period, drill bool) (Computation, error) {
 	c := Computation{NumeratorLabel: "工业危险废物产生量（吨）", DenominatorLabel: "规模以上工业总产值（万元）"}
-	gen, _, _, n, err := ledgerTotals(ctx, q, a, p)
+	t, err := k.ledgerTotals(ctx, a, p)
 	if err != nil {
 		return c, err
 	}
+	q, gen, n := k.q, t.Gen, t.N
 	var out []struct {
 		ReportID string `db:"report_id"`
 		Value    *int64 `db:"value_e6"`
@@ -170,7 +211,8 @@ func ihwIntensity(ctx context.Context, q store.Querier, a Area, p Period, drill 
 // left its generators in the period on manifests, the share accepted by a
 // receiver whose manifest is completed. Refused loads move on in a new
 // manifest and are counted there.
-func medicalTreatment(ctx context.Context, q store.Querier, a Area, p Period, drill bool) (Computation, error) {
+func medicalTreatment(ctx context.Context, k *calc, a Area, p Period, drill bool) (Computation, error) {
+	q := k.q
 	c := Computation{NumeratorLabel: "已完成处置的接受量（吨）", DenominatorLabel: "起运申报量（吨）"}
 	cond, args := a.cond("m.region_code", "m.consignor_unit_id")
 	where := ` FROM manifests m JOIN manifest_lines l ON l.manifest_id = m.id
@@ -203,7 +245,8 @@ func medicalTreatment(ctx context.Context, q store.Querier, a Area, p Period, dr
 // zeroWasteCells is the number of zero-waste cells (无废细胞) certified by
 // the end of the period and not withdrawn, from the cells the work team
 // certifies. Until the cells table exists there is no value.
-func zeroWasteCells(ctx context.Context, q store.Querier, a Area, p Period, drill bool) (Computation, error) {
+func zeroWasteCells(ctx context.Context, k *calc, a Area, p Period, drill bool) (Computation, error) {
+	q := k.q
 	c := Computation{NumeratorLabel: "已认定的“无废细胞”（个）"}
 	cond, args := a.cond("c.region_code", "c.unit_id")
 	where := ` FROM cells c WHERE c.status = 'certified' AND c.certified_at < ? AND ` + cond

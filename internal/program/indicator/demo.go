@@ -121,16 +121,12 @@ func demoValue(in Indicator, region string, city float64) float64 {
 	switch {
 	case !ok || in.Unit == "是/否":
 		return city
+	case ratioUnits[in.Unit] && (city >= 100 || city == 0):
+		return city // a full or zero rate stays so everywhere
 	case ratioUnits[in.Unit]:
-		v := city + sh.offset
-		if city >= 100 || city == 0 {
-			v = city // a full or zero rate stays so everywhere
-		}
-		return clampTo(in.Unit, math.Round(v*10)/10)
-	case countUnits[in.Unit]:
-		return math.Round(city * sh.share)
+		return clampTo(in.Unit, math.Round((city+sh.offset)*10)/10)
 	}
-	return math.Round(city * sh.share)
+	return math.Round(city * sh.share) // amounts and counts: the county's share
 }
 
 func demoReport(ctx context.Context, tx *store.Tx, in Indicator, region, period string, year int, v float64) error {

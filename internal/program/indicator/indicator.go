@@ -13,9 +13,10 @@
 // each indicator per region and period is kept in indicator_values:
 // Refresh recomputes the computed ones, an approval writes the reported one,
 // and the list reads that table only. A read notices records changed since
-// the last refresh of its region and period (by the audit sequence number)
-// and refreshes first, so a new record counts at once; a scheduled rule
-// refreshes recent periods for every region.
+// the last refresh of its region and period (by the audit sequence number):
+// it recounts changed cells at once, and sums changed ledgers and manifests
+// again itself only when they were never summed or RecordsLag has passed;
+// a scheduled rule refreshes recent periods of every region.
 //
 // # Status and projection
 //
@@ -57,16 +58,29 @@ const (
 
 // Sources of an indicator definition.
 const (
-	SourcePlan          = "plan"                    // the Huaibei plan's targets
-	SourceNational      = "national-reconstruction" // 《"无废城市"建设指标体系（2021年版）》, reconstructed ([R])
-	SourceAuxiliary     = "auxiliary"               // a denominator another indicator needs
-	WorkTeamDepartment  = "wfzb"                    // “无废城市”建设工作专班
-	cityCode            = "340600"
-	statusNoData        = "no_data"
-	statusAchieved      = "achieved"
-	statusOnTrack       = "on_track"
-	statusAtRisk        = "at_risk"
-	statusOffTrack      = "off_track"
+	SourcePlan      = "plan"                    // the Huaibei plan's targets
+	SourceNational  = "national-reconstruction" // 《"无废城市"建设指标体系（2021年版）》, reconstructed ([R])
+	SourceAuxiliary = "auxiliary"               // a denominator another indicator needs
+)
+
+// WorkTeamDepartment is the department code of the “无废城市”建设工作专班,
+// whose regulators approve reported values and configure indicators.
+const WorkTeamDepartment = "wfzb"
+
+// cityCode is the region of the whole city.
+const cityCode = "340600"
+
+// Statuses of an indicator against its target.
+const (
+	statusNoData   = "no_data"
+	statusAchieved = "achieved"
+	statusOnTrack  = "on_track"
+	statusAtRisk   = "at_risk"
+	statusOffTrack = "off_track"
+)
+
+// Kinds of period, and where an effective value came from.
+const (
 	periodKindYear      = "year"
 	periodKindQuarter   = "quarter"
 	periodKindMonth     = "month"
@@ -151,11 +165,16 @@ func (r row) indicator() Indicator {
 type Service struct {
 	db   *store.DB
 	seen *checked
+
+	// RecordsLag is how long a read leaves changed ledger and manifest
+	// figures to the scheduled refresh before it recomputes them itself; 0
+	// recomputes at every read that finds them changed.
+	RecordsLag time.Duration
 }
 
 // NewService returns the indicator service on db.
 func NewService(db *store.DB) *Service {
-	return &Service{db: db, seen: &checked{seq: map[string]int64{}}}
+	return &Service{db: db, seen: &checked{seq: map[string]int64{}}, RecordsLag: DefaultRecordsLag}
 }
 
 // toE6 stores a value as millionths of its unit.

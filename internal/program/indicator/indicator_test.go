@@ -571,6 +571,7 @@ func (e *env) cell(unit, region string, certified time.Time) string {
 func TestComputed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
+		e.svc.RecordsLag = 0 // every read sees new records
 		computed := []string{"ihw_utilization_rate", "ihw_generation_intensity", "medical_waste_treatment_rate", "zero_waste_cells"}
 		for _, region := range []string{"340600", "340621", "340621P01"} {
 			got := e.list(e.viewer, region, 2026)
@@ -754,6 +755,39 @@ func TestRefresh(t *testing.T) {
 		if mark != head {
 			t.Errorf("mark %d, head %d", mark, head)
 		}
+		// A read sees new cells at once and leaves new ledger records to the
+		// scheduled refresh for RecordsLag once a value exists.
+		svc := indicator.NewService(db)
+		read := func(id string) float64 {
+			items, err := svc.List(e.ctx, e.viewer, indicator.ListFilter{Region: "340602", Period: "2026-09"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range items {
+				if it.ID == id && it.Value != nil {
+					return *it.Value
+				}
+			}
+			return -1
+		}
+		if got := read("ihw_utilization_rate"); got != 20 {
+			t.Fatalf("before: %v", got)
+		}
+		e.ledger(gen, "340602", "in_house", "HW08", "R9", 2, time.Date(2026, 9, 6, 0, 0, 0, 0, cst))
+		e.cell(gen, "340602", time.Date(2026, 9, 7, 0, 0, 0, 0, time.UTC))
+		if got := read("ihw_utilization_rate"); got != 20 {
+			t.Errorf("records recomputed on read within the lag: %v", got)
+		}
+		if got := read("zero_waste_cells"); got != 1 {
+			t.Errorf("cells not counted at once: %v", got)
+		}
+		if _, err := indicator.RefreshRecent(e.ctx, db, now); err != nil {
+			t.Fatal(err)
+		}
+		if got := read("ihw_utilization_rate"); got != 30 {
+			t.Errorf("after the scheduled refresh: %v", got)
+		}
+
 		rule := indicator.RefreshRule(db, time.Minute)
 		if rule.Name != "indicator_refresh" || rule.Run(e.ctx, store.Now()) != nil {
 			t.Error("rule")

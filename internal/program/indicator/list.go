@@ -160,7 +160,8 @@ func getIndicator(ctx context.Context, q store.Querier, id string) (Indicator, e
 
 // fresh refreshes the computed values a list of per needs — per itself and
 // the years from the plan's start (at most six) to per's year — where
-// records changed since their last refresh.
+// records changed since their last refresh: cells at once, ledgers and
+// manifests when never computed or last refreshed more than RecordsLag ago.
 func (s *Service) fresh(ctx context.Context, a Area, per Period) error {
 	periods := []string{per.Code}
 	for y := max(min(planStart, per.Year), per.Year-5); y <= per.Year; y++ {
@@ -168,7 +169,7 @@ func (s *Service) fresh(ctx context.Context, a Area, per Period) error {
 			periods = append(periods, c)
 		}
 	}
-	_, err := refreshStale(ctx, s.db, a, periods, s.seen, false)
+	_, err := refreshStale(ctx, s.db, a, periods, staleness{seen: s.seen, lag: s.RecordsLag})
 	return err
 }
 
@@ -231,7 +232,7 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id string, f ListFi
 	}
 	d.Item = item(in, a, per, cur, yearly)
 	if in.Kind == Computed {
-		c, err := engine[id](ctx, q, a, per, true)
+		c, err := engine[id].fn(ctx, newCalc(q), a, per, true)
 		if err != nil {
 			return Detail{}, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -17,10 +18,19 @@ import (
 // them and appends no audit entry of its own. That also keeps the audit
 // sequence — which tells a read whether records changed — still while it
 // runs.
+//
+// indicator_marks records, per region, period and group of computed
+// indicators, the audit sequence number and time of the last refresh. An
+// audit entry of the group's records (see groups) appended for the region
+// since then makes the group stale.
 
-// Refresh recomputes the computed indicators of one region and period from
-// the platform's records and stores them in indicator_values. It computes
-// on the read pool and writes in one short transaction.
+// DefaultRecordsLag is how long a read leaves stale ledger and manifest
+// figures to the scheduled refresh before recomputing them itself.
+const DefaultRecordsLag = 5 * time.Minute
+
+// Refresh recomputes every computed indicator of one region and period from
+// the platform's records and stores the values in indicator_values. It
+// computes on the read pool and writes in one short transaction.
 func Refresh(ctx context.Context, db *store.DB, region, period string) error {
 	q := db.Reader()
 	a, err := LoadArea(ctx, q, "region", region)
@@ -31,46 +41,61 @@ func Refresh(ctx context.Context, db *store.DB, region, period string) error {
 	if err != nil {
 		return err
 	}
+	return refreshGroups(ctx, db, a, p, []string{groupRecords, groupCells})
+}
+
+// refreshGroups recomputes the indicators of some groups for an area and
+// period and moves their marks.
+func refreshGroups(ctx context.Context, db *store.DB, a Area, p Period, gs []string) error {
+	q := db.Reader()
 	var seq int64 // read first: a change made while computing is seen next time
 	if err := store.Get(ctx, q, &seq, `SELECT seq FROM audit_head WHERE id = 1`); err != nil {
 		return err
 	}
-	cs, err := computeAll(ctx, q, a, p, computedIDs())
+	ids := computedIDs(gs...)
+	cs, err := computeAll(ctx, newCalc(q), a, p, ids)
 	if err != nil {
 		return err
 	}
 	return db.Tx(ctx, func(tx *store.Tx) error {
-		for _, id := range computedIDs() {
+		for _, id := range ids {
 			if err := storeComputed(ctx, tx, id, a, p, cs[id]); err != nil {
 				return err
 			}
 		}
-		_, err := store.Exec(ctx, tx, `INSERT INTO indicator_marks (region_code, period, audit_seq, refreshed_at)
-			VALUES (?, ?, ?, ?) ON CONFLICT (region_code, period) DO UPDATE SET audit_seq = excluded.audit_seq,
-			refreshed_at = excluded.refreshed_at`, a.Code, p.Code, seq, tx.Now)
-		return err
+		for _, g := range gs {
+			if _, err := store.Exec(ctx, tx, `INSERT INTO indicator_marks (region_code, period, grp, audit_seq, refreshed_at)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT (region_code, period, grp) DO UPDATE SET audit_seq = excluded.audit_seq,
+				refreshed_at = excluded.refreshed_at`, a.Code, p.Code, g, seq, tx.Now); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
-// computedIDs lists the engine's indicators in a fixed order; the intensity
-// reads an approved value, never another computed one, so any order works.
-func computedIDs() []string {
-	ids := make([]string, 0, len(engine))
-	for id := range engine {
-		ids = append(ids, id)
+// computedIDs lists the engine's indicators of the groups in a fixed order;
+// the intensity reads an approved value, never another computed one, so
+// any order works.
+func computedIDs(gs ...string) []string {
+	var ids []string
+	for id, e := range engine {
+		if slices.Contains(gs, e.group) {
+			ids = append(ids, id)
+		}
 	}
 	sort.Strings(ids)
 	return ids
 }
 
-func computeAll(ctx context.Context, q store.Querier, a Area, p Period, ids []string) (map[string]Computation, error) {
+func computeAll(ctx context.Context, c *calc, a Area, p Period, ids []string) (map[string]Computation, error) {
 	out := make(map[string]Computation, len(ids))
 	for _, id := range ids {
-		c, err := engine[id](ctx, q, a, p, false)
+		v, err := engine[id].fn(ctx, c, a, p, false)
 		if err != nil {
 			return nil, fmt.Errorf("indicator: compute %s for %s %s: %w", id, a.Code, p.Code, err)
 		}
-		out[id] = c
+		out[id] = v
 	}
 	return out, nil
 }
@@ -89,7 +114,7 @@ func storeComputed(ctx context.Context, tx *store.Tx, id string, a Area, p Perio
 // refreshTx recomputes some computed indicators inside a transaction that
 // has just changed what they read (an approved industrial output value).
 func refreshTx(ctx context.Context, tx *store.Tx, a Area, p Period, ids ...string) error {
-	cs, err := computeAll(ctx, tx, a, p, ids)
+	cs, err := computeAll(ctx, newCalc(tx), a, p, ids)
 	if err != nil {
 		return err
 	}
@@ -111,7 +136,8 @@ func RecentPeriods(now time.Time) []string {
 }
 
 // RefreshRecent refreshes the recent periods of every area whose records
-// changed since their last refresh, and returns how many it refreshed.
+// changed since their last refresh, and returns how many region-periods it
+// refreshed.
 func RefreshRecent(ctx context.Context, db *store.DB, now time.Time) (int, error) {
 	areas, err := Areas(ctx, db.Reader())
 	if err != nil {
@@ -122,7 +148,7 @@ func RefreshRecent(ctx context.Context, db *store.DB, now time.Time) (int, error
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		k, err := refreshStale(ctx, db, a, RecentPeriods(now), nil, true)
+		k, err := refreshStale(ctx, db, a, RecentPeriods(now), staleness{bump: true})
 		n += k
 		if err != nil {
 			return n, err
@@ -131,14 +157,19 @@ func RefreshRecent(ctx context.Context, db *store.DB, now time.Time) (int, error
 	return n, nil
 }
 
-// relevant is the condition on audit entries whose records computed values
-// read: ledger records, manifests, zero-waste cells, and units (a unit
-// joining a park moves its records into the park's figures).
-const relevant = `(entity IN ('ledger_record', 'manifest', 'unit') OR entity LIKE '%cell%')`
+// RefreshRule is the scheduled rule that keeps recent computed values
+// current, for registering with the server's scheduler.
+func RefreshRule(db *store.DB, every time.Duration) jobs.Rule {
+	return jobs.Rule{Name: "indicator_refresh", Every: every, Run: func(ctx context.Context, now time.Time) error {
+		n, err := RefreshRecent(ctx, db, now)
+		slog.Debug("jobs: indicator values refreshed", "periods", n)
+		return err
+	}}
+}
 
-// checked remembers, per node, up to which audit sequence number a region
-// and period was found to need no refresh, so that reads do not scan the
-// same audit entries again.
+// checked remembers, per node, up to which audit sequence number a region,
+// period and group was found unchanged, so that reads do not scan the same
+// audit entries again.
 type checked struct {
 	mu  sync.Mutex
 	seq map[string]int64
@@ -161,32 +192,44 @@ func (c *checked) set(key string, seq int64) {
 	}
 }
 
-// refreshStale refreshes those periods of an area whose records changed
-// since their last refresh: never refreshed, or audit entries of relevant
-// records appended since. A period found unchanged is remembered in seen
-// and, with bump, its mark is moved up so that the next look scans less.
-// It returns how many periods it refreshed.
-func refreshStale(ctx context.Context, db *store.DB, a Area, periods []string, seen *checked, bump bool) (int, error) {
+// staleness says how refreshStale treats what it finds.
+type staleness struct {
+	seen *checked      // remembers unchanged groups (reads)
+	lag  time.Duration // a records group refreshed less than lag ago waits for the scheduled refresh
+	bump bool          // move the marks of unchanged groups forward (the scheduled refresh)
+}
+
+// refreshStale refreshes, for each period of an area, the groups whose
+// records changed since their last refresh (or that were never computed),
+// and returns how many periods it refreshed.
+func refreshStale(ctx context.Context, db *store.DB, a Area, periods []string, st staleness) (int, error) {
 	q := db.Reader()
 	var head int64
 	if err := store.Get(ctx, q, &head, `SELECT seq FROM audit_head WHERE id = 1`); err != nil {
 		return 0, err
 	}
 	var marks []struct {
-		Period string `db:"period"`
-		Seq    int64  `db:"audit_seq"`
+		Period string    `db:"period"`
+		Group  string    `db:"grp"`
+		Seq    int64     `db:"audit_seq"`
+		At     time.Time `db:"refreshed_at"`
 	}
-	query, args, err := store.In(`SELECT period, audit_seq FROM indicator_marks WHERE region_code = ? AND period IN (?)`,
-		a.Code, periods)
+	query, args, err := store.In(`SELECT period, grp, audit_seq, refreshed_at FROM indicator_marks
+		WHERE region_code = ? AND period IN (?)`, a.Code, periods)
 	if err != nil {
 		return 0, err
 	}
 	if err := store.Select(ctx, q, &marks, query, args...); err != nil {
 		return 0, err
 	}
-	mark := map[string]int64{}
+	type mark struct {
+		seq int64
+		at  time.Time
+		ok  bool
+	}
+	have := map[string]mark{}
 	for _, m := range marks {
-		mark[m.Period] = m.Seq
+		have[m.Period+" "+m.Group] = mark{m.Seq, m.At, true}
 	}
 	// Entries of the area's regions, or of none. A park's units are
 	// registered under the county the park lies in: for a park, the
@@ -197,50 +240,61 @@ func refreshStale(ctx context.Context, db *store.DB, a Area, periods []string, s
 			return 0, err
 		}
 	}
-	c, wargs := scope.cond("region_code", "")
-	where := ` AND (region_code = '' OR ` + c + `)`
+	regionCond, regionArgs := scope.cond("region_code", "")
 	n := 0
 	for _, code := range periods {
-		key := a.Code + " " + code
-		m, ok := mark[code]
-		m = max(m, seen.get(key))
-		if ok && m >= head {
-			continue
-		}
-		if ok {
-			var changed int
-			if err := store.Get(ctx, q, &changed, `SELECT count(*) FROM audit_entries WHERE seq > ? AND seq <= ? AND `+
-				relevant+where, append([]any{m, head}, wargs...)...); err != nil {
-				return n, err
-			}
-			if changed == 0 {
-				seen.set(key, head)
-				if bump {
-					if err := db.Tx(ctx, func(tx *store.Tx) error {
-						_, err := store.Exec(ctx, tx, `UPDATE indicator_marks SET audit_seq = ?
-							WHERE region_code = ? AND period = ? AND audit_seq < ?`, head, a.Code, code, head)
-						return err
-					}); err != nil {
-						return n, err
-					}
-				}
+		var stale, unchanged []string
+		for _, g := range groups {
+			key := a.Code + " " + code + " " + g.name
+			m := have[code+" "+g.name]
+			from := max(m.seq, st.seen.get(key))
+			switch {
+			case !m.ok:
+				stale = append(stale, g.name)
+				continue
+			case from >= head:
 				continue
 			}
+			var changed int
+			if err := store.Get(ctx, q, &changed, `SELECT count(*) FROM audit_entries WHERE seq > ? AND seq <= ?
+				AND `+g.relevant+` AND (region_code = '' OR `+regionCond+`)`,
+				append([]any{from, head}, regionArgs...)...); err != nil {
+				return n, err
+			}
+			switch {
+			case changed == 0:
+				st.seen.set(key, head)
+				unchanged = append(unchanged, g.name)
+			case g.name == groupRecords && st.lag > 0 && time.Since(m.at) < st.lag:
+				// Summing the ledgers again is the scheduled refresh's work.
+			default:
+				stale = append(stale, g.name)
+			}
 		}
-		if err := Refresh(ctx, db, a.Code, code); err != nil {
+		if st.bump && len(unchanged) > 0 {
+			query, args, err := store.In(`UPDATE indicator_marks SET audit_seq = ? WHERE region_code = ? AND period = ?
+				AND grp IN (?) AND audit_seq < ?`, head, a.Code, code, unchanged, head)
+			if err != nil {
+				return n, err
+			}
+			if err := db.Tx(ctx, func(tx *store.Tx) error {
+				_, err := store.Exec(ctx, tx, query, args...)
+				return err
+			}); err != nil {
+				return n, err
+			}
+		}
+		if len(stale) == 0 {
+			continue
+		}
+		p, err := ParsePeriod("period", code)
+		if err != nil {
+			return n, err
+		}
+		if err := refreshGroups(ctx, db, a, p, stale); err != nil {
 			return n, err
 		}
 		n++
 	}
 	return n, nil
-}
-
-// RefreshRule is the scheduled rule that keeps recent computed values
-// current, for registering with the server's scheduler.
-func RefreshRule(db *store.DB, every time.Duration) jobs.Rule {
-	return jobs.Rule{Name: "indicator_refresh", Every: every, Run: func(ctx context.Context, now time.Time) error {
-		n, err := RefreshRecent(ctx, db, now)
-		slog.Debug("jobs: indicator values refreshed", "periods", n)
-		return err
-	}}
 }

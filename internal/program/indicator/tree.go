@@ -80,7 +80,7 @@ func Builtin() ([]Indicator, error) {
 			in.ID == "" || in.Name == "" || in.LeadDepartment == "" {
 			return nil, fmt.Errorf("indicator: data/indicators.csv row %d is incomplete", i+2)
 		}
-		if in.Kind == Computed && engine[in.ID] == nil {
+		if _, ok := engine[in.ID]; in.Kind == Computed && !ok {
 			return nil, fmt.Errorf("indicator %s: computed, but the engine has no function for it", in.ID)
 		}
 		out = append(out, in)

@@ -7,7 +7,7 @@
 -- +goose Up
 CREATE TABLE indicators (
     id              TEXT PRIMARY KEY,            -- stable id, e.g. ihw_utilization_rate
-    position        BIGINT NOT NULL,            -- order in the tree
+    position        BIGINT  NOT NULL,            -- order in the tree
     level1          TEXT NOT NULL,               -- 一级
     level2          TEXT NOT NULL,               -- 二级
     name            TEXT NOT NULL,               -- 三级
@@ -34,7 +34,7 @@ CREATE TABLE indicator_reports (
     indicator_id  TEXT NOT NULL REFERENCES indicators(id),
     region_code   TEXT NOT NULL REFERENCES regions(code),
     period        TEXT NOT NULL,                 -- 2026 | 2026Q3 | 2026-09
-    seq           BIGINT NOT NULL,              -- 1, 2, … per indicator, region and period
+    seq           BIGINT  NOT NULL,              -- 1, 2, … per indicator, region and period
     value_e6      BIGINT NOT NULL,
     comment       TEXT NOT NULL,
     status        TEXT NOT NULL,                 -- pending | approved | returned | superseded
@@ -85,14 +85,16 @@ CREATE TABLE indicator_values (
 );
 CREATE INDEX indicator_values_region ON indicator_values (region_code, period_kind, year, indicator_id);
 
--- How far each region and period has been refreshed: the audit sequence
--- number the last refresh saw, so a read knows whether records changed since.
+-- How far each region, period and group of computed indicators has been
+-- refreshed: the audit sequence number the last refresh saw, so a read
+-- knows whether records changed since.
 CREATE TABLE indicator_marks (
     region_code  TEXT NOT NULL,
     period       TEXT NOT NULL,
+    grp          TEXT NOT NULL,                  -- records | cells
     audit_seq    BIGINT NOT NULL,
     refreshed_at TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (region_code, period)
+    PRIMARY KEY (region_code, period, grp)
 );
 
 -- +goose Down

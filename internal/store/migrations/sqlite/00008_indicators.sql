@@ -85,14 +85,16 @@ CREATE TABLE indicator_values (
 );
 CREATE INDEX indicator_values_region ON indicator_values (region_code, period_kind, year, indicator_id);
 
--- How far each region and period has been refreshed: the audit sequence
--- number the last refresh saw, so a read knows whether records changed since.
+-- How far each region, period and group of computed indicators has been
+-- refreshed: the audit sequence number the last refresh saw, so a read
+-- knows whether records changed since.
 CREATE TABLE indicator_marks (
     region_code  TEXT NOT NULL,
     period       TEXT NOT NULL,
+    grp          TEXT NOT NULL,                  -- records | cells
     audit_seq    INTEGER NOT NULL,
     refreshed_at TIMESTAMP NOT NULL,
-    PRIMARY KEY (region_code, period)
+    PRIMARY KEY (region_code, period, grp)
 );
 
 -- +goose Down
