@@ -117,9 +117,9 @@ func (h *handlers) registerIndicators(a huma.API) {
 		})
 	huma.Register(a, huma.Operation{OperationID: "upload-indicator-evidence", Method: http.MethodPost,
 		Path: "/api/v1/indicators/{id}/values/{vid}/evidence", Summary: "上传证明材料", Tags: tags,
-		DefaultStatus: http.StatusCreated,
+		DefaultStatus: http.StatusCreated, MaxBodyBytes: MaxUploadBytes,
 		Description: "multipart/form-data，字段 file，可重复（每版本最多 10 个）。接受 PDF、PNG、JPEG、XLSX、DOCX，内容须与扩展名一致；" +
-			"单个文件不超过 5 MiB，整个请求不超过 1 MiB 的请求体上限。文件连同 SHA-256 存入数据库。"},
+			"单个文件不超过 5 MiB，整个请求不超过 16 MiB。文件连同 SHA-256 存入数据库。"},
 		func(ctx context.Context, in *struct {
 			ValuePath
 			RawBody multipart.Form

@@ -32,3 +32,15 @@ func AssumeJSON(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// MaxUploadBytes bounds a multipart request carrying evidence files.
+const MaxUploadBytes = 16 << 20
+
+// BodyLimit is the most a request's body may hold: a multipart upload of
+// evidence files may be larger than any JSON body.
+func BodyLimit(r *http.Request) int64 {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return MaxUploadBytes
+	}
+	return MaxBodyBytes
+}

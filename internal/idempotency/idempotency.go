@@ -39,7 +39,7 @@ func Middleware(db *store.DB) func(http.Handler) http.Handler {
 				api.WriteProblem(w, http.StatusBadRequest, "idempotency_key_invalid", "Idempotency-Key 最长 255 个字符")
 				return
 			}
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, api.MaxBodyBytes))
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, api.BodyLimit(r)))
 			if err != nil {
 				api.WriteProblem(w, http.StatusRequestEntityTooLarge, "body_too_large", "请求体过大")
 				return

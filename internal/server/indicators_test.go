@@ -215,6 +215,12 @@ func TestIndicators(t *testing.T) {
 			if ev["sha256"] != fmt.Sprintf("%x", sum) || ev["size"] != float64(len(minimalPDF)) || ev["name"] != "申报汇总.pdf" {
 				t.Errorf("evidence: %v", ev)
 			}
+			// A scanned report of a few MiB fits under the upload limit.
+			big := append(append([]byte{}, minimalPDF...), bytes.Repeat([]byte{' '}, 3<<20)...)
+			b, ct = evidenceForm([3]string{"扫描件.pdf", "application/pdf", string(big)})
+			if st, r, _ = sthjj.do("POST", path+"/"+vid+"/evidence", b, "Content-Type", ct); st != 201 {
+				t.Fatalf("a 3 MiB evidence file: %d %v", st, r["code"])
+			}
 			st, r, _ = team.do("POST", path+"/"+vid+"/approve", map[string]any{"version": r["version"], "note": "核实无误"})
 			if st != 200 || r["status"] != "approved" || r["counts"] != true {
 				t.Fatalf("approve: %d %v", st, r)

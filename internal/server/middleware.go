@@ -12,14 +12,16 @@ import (
 	"wufei/internal/api"
 )
 
-// limitBody bounds every request body; huma adds its own per-operation check.
+// limitBody bounds every request body (api.BodyLimit); huma adds its own
+// per-operation check.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > api.MaxBodyBytes {
+		limit := api.BodyLimit(r)
+		if r.ContentLength > limit {
 			api.WriteProblem(w, http.StatusRequestEntityTooLarge, "body_too_large", "请求体过大")
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, api.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }
