@@ -20,6 +20,8 @@ var (
 		{Value: "storage_point_over", Label: "alert_kind.storage_point_over"},
 		{Value: "plan_late", Label: "alert_kind.plan_late"},
 		{Value: "declaration_overdue", Label: "alert_kind.declaration_overdue"},
+		{Value: "task_report_overdue", Label: "alert_kind.task_report_overdue"},
+		{Value: "task_milestone_overdue", Label: "alert_kind.task_milestone_overdue"},
 	}
 	alertStatuses = []option{{Value: "open", Label: "alert_status.open"},
 		{Value: "acknowledged", Label: "alert_status.acknowledged"}, {Value: "closed", Label: "alert_status.closed"}}
