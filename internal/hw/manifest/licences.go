@@ -73,16 +73,42 @@ func collectOnly(ls []licence, code string) bool {
 	return false
 }
 
-// UsedG is what a receiver's licence has already taken this year: declared
-// quantities on its way, accepted quantities once received.
+// UsedG is what a receiver's licences have already taken this year:
+// declared quantities on their way, accepted quantities once received. The
+// manifest steps keep it current (see usage).
 func UsedG(ctx context.Context, q store.Querier, receiverID string, year int) (int64, error) {
 	var g int64
-	err := store.Get(ctx, q, &g, `SELECT COALESCE(SUM(CASE WHEN m.status IN ('submitted', 'in_transit') THEN l.quantity_g
-		ELSE COALESCE(l.accepted_g, 0) END), 0) FROM manifests m JOIN manifest_lines l ON l.manifest_id = m.id
-		WHERE m.receiver_unit_id = ? AND m.year = ? AND m.status IN ('submitted', 'in_transit', 'received', 'completed')`,
-		receiverID, year)
+	err := store.Get(ctx, q, &g, `SELECT used_g FROM receiver_usage WHERE receiver_unit_id = ? AND year = ?`, receiverID, year)
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, nil
 	}
 	return g, err
+}
+
+// usage is what m takes from its receiver's capacity in its status.
+func usage(m Manifest) int64 {
+	var g int64
+	for _, l := range m.Lines {
+		switch m.Status {
+		case Submitted, InTransit:
+			g += l.QuantityG
+		case Received, Completed:
+			if l.AcceptedG != nil {
+				g += *l.AcceptedG
+			}
+		}
+	}
+	return g
+}
+
+// addUsage moves a receiver's yearly usage by the change a step made.
+func addUsage(ctx context.Context, tx *store.Tx, before, after Manifest) error {
+	d := usage(after) - usage(before)
+	if d == 0 {
+		return nil
+	}
+	_, err := store.Exec(ctx, tx, `INSERT INTO receiver_usage (receiver_unit_id, year, used_g) VALUES (?, ?, ?)
+		ON CONFLICT (receiver_unit_id, year) DO UPDATE SET used_g = receiver_usage.used_g + excluded.used_g`,
+		after.ReceiverUnitID, after.Year, d)
+	return err
 }

@@ -272,3 +272,88 @@ func TestCollectorCompletesWithoutMethod(t *testing.T) {
 		}
 	})
 }
+
+// checkUsage compares the receiver's kept yearly usage with a full sum over
+// its manifests.
+func checkUsage(t *testing.T, w world) {
+	t.Helper()
+	var want int64
+	if err := store.Get(w.ctx, w.db.Reader(), &want, `SELECT COALESCE(SUM(CASE WHEN m.status IN ('submitted', 'in_transit')
+		THEN l.quantity_g ELSE COALESCE(l.accepted_g, 0) END), 0) FROM manifests m JOIN manifest_lines l ON l.manifest_id = m.id
+		WHERE m.receiver_unit_id = ? AND m.status IN ('submitted', 'in_transit', 'received', 'completed')`, w.disposer.UnitID); err != nil {
+		t.Fatal(err)
+	}
+	var got int64
+	if err := store.Get(w.ctx, w.db.Reader(), &got, `SELECT COALESCE(SUM(used_g), 0) FROM receiver_usage WHERE receiver_unit_id = ?`,
+		w.disposer.UnitID); err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Fatalf("kept usage %d g, manifests say %d g", got, want)
+	}
+}
+
+// TestUsageFollowsEverySteps walks manifests through submission,
+// cancellation, receipt with refusal, completion and a revision, and checks
+// the kept usage after each.
+func TestUsageFollowsEverySteps(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		mk := func(q float64) manifest.Manifest {
+			m, err := w.svc.Create(w.ctx, w.gen, w.input("900-249-08", q))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		a, b, c := mk(1), mk(2), mk(3)
+		for _, m := range []manifest.Manifest{a, b, c} {
+			if _, err := w.svc.Submit(w.ctx, w.gen, m.ID, 0); err != nil {
+				t.Fatal(err)
+			}
+			checkUsage(t, w)
+		}
+		if _, err := w.svc.Cancel(w.ctx, w.gen, a.ID, 0, "测试"); err != nil {
+			t.Fatal(err)
+		}
+		checkUsage(t, w)
+		for _, m := range []manifest.Manifest{b, c} {
+			if _, err := w.svc.Pickup(w.ctx, w.carrier, m.ID, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		refused := 0.5
+		if _, err := w.svc.Receive(w.ctx, w.disposer, b.ID, 0, []manifest.ReceiptLine{{LineNo: 1, ReceivedT: 2, RefusedT: &refused,
+			Reason: "含水"}}); err != nil {
+			t.Fatal(err)
+		}
+		checkUsage(t, w)
+		if _, err := w.svc.Complete(w.ctx, w.disposer, b.ID, 0, []manifest.CompletionLine{{LineNo: 1, Method: "R9"}}); err != nil {
+			t.Fatal(err)
+		}
+		checkUsage(t, w)
+		acc, ref := 1.8, 0.2
+		rec := 2.0
+		r, err := w.svc.RequestRevision(w.ctx, w.disposer, b.ID, "复磅", manifest.Changes{Lines: []manifest.LineChange{
+			{LineNo: 1, ReceivedT: &rec, AcceptedT: &acc, RefusedT: &ref}}})
+		if err == nil {
+			_, err = w.svc.DecideRevision(w.ctx, w.gen, b.ID, r.ID, true, "同意")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkUsage(t, w)
+		r, err = w.svc.RequestRevision(w.ctx, w.gen, c.ID, "车辆故障", manifest.Changes{Cancel: true})
+		if err == nil {
+			_, err = w.svc.DecideRevision(w.ctx, w.disposer, c.ID, r.ID, true, "")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkUsage(t, w)
+		used, err := manifest.UsedG(w.ctx, db.Reader(), w.disposer.UnitID, b.Year)
+		if err != nil || used != 1_800_000 {
+			t.Fatalf("used %d g, %v; want 1.8 t", used, err)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,12 +36,16 @@ func (s *Service) transit(ctx context.Context, p auth.Principal, id string, vers
 		if version != 0 && version != m.Version {
 			return conflict()
 		}
-		before := m.Version
+		before, was := m.Version, m
+		was.Lines = slices.Clone(m.Lines)
 		change, err := fn(tx, &m)
 		if err != nil {
 			return err
 		}
 		m.finish()
+		if err := addUsage(ctx, tx, was, m); err != nil {
+			return err
+		}
 		warnings, _ := json.Marshal(m.Warnings)
 		m.UpdatedAt, m.Version = tx.Now, before+1
 		n, err := store.Exec(ctx, tx, `UPDATE manifests SET status = ?, approval_id = ?, route_id = ?, warnings = ?,
