@@ -24,18 +24,26 @@ type licenceScope struct {
 	Method    string `db:"method"`
 }
 
-// receiverLicences returns the unit's licences valid on day, with scopes.
+// receiverLicences returns the unit's licences valid on day, with scopes,
+// in one query.
 func receiverLicences(ctx context.Context, q store.Querier, unitID string, day time.Time) ([]licence, error) {
-	var ls []licence
-	if err := store.Select(ctx, q, &ls, `SELECT id, number, capacity_g FROM licences WHERE unit_id = ? AND status = 'valid'
-		AND valid_from <= ? AND valid_to >= ? ORDER BY valid_to DESC`, unitID, day, day); err != nil {
+	var rows []struct {
+		ID        string `db:"id"`
+		Number    string `db:"number"`
+		CapacityG int64  `db:"capacity_g"`
+		licenceScope
+	}
+	if err := store.Select(ctx, q, &rows, `SELECT l.id, l.number, l.capacity_g, s.licence_id, s.category, s.waste_code, s.method
+		FROM licences l JOIN licence_scopes s ON s.licence_id = l.id WHERE l.unit_id = ? AND l.status = 'valid'
+		AND l.valid_from <= ? AND l.valid_to >= ? ORDER BY l.valid_to DESC, l.id`, unitID, day, day); err != nil {
 		return nil, err
 	}
-	for i := range ls {
-		if err := store.Select(ctx, q, &ls[i].scopes, `SELECT licence_id, category, waste_code, method FROM licence_scopes
-			WHERE licence_id = ?`, ls[i].ID); err != nil {
-			return nil, err
+	var ls []licence
+	for _, r := range rows {
+		if len(ls) == 0 || ls[len(ls)-1].ID != r.ID {
+			ls = append(ls, licence{ID: r.ID, Number: r.Number, CapacityG: r.CapacityG})
 		}
+		ls[len(ls)-1].scopes = append(ls[len(ls)-1].scopes, r.licenceScope)
 	}
 	return ls, nil
 }
