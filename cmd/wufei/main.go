@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -183,7 +184,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "wufei %s 已启动 / listening: http://%s/\n", cfg.Version, addr)
 		if cfg.Demo {
 			fmt.Fprintf(stdout, "演示账号 / demo log-ins (password %q):\n", demo.Password)
-			for _, l := range demo.Logins {
+			logins := demo.Logins
+			if cfg.DemoUnits >= demo.ActivityMinUnits {
+				logins = append(slices.Clone(logins), demo.ActivityLogins...)
+			}
+			for _, l := range logins {
 				fmt.Fprintf(stdout, "  %-9s %-11s %s\n", l.Username, l.Role, l.Description)
 			}
 		}

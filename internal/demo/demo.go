@@ -38,6 +38,16 @@ var Logins = []Login{
 	{"disposer", "unit_admin", "烈山区利用处置单位（HW08/HW49/HW50）"},
 }
 
+// ActivityLogins are the further receivers' accounts a full demo (at least
+// ActivityMinUnits extra units) adds with its year of activity.
+var ActivityLogins = []Login{
+	{"medwaste", "unit_admin", "医疗废物集中处置中心（HW01，Y10/D10）"},
+	{"cement", "unit_admin", "水泥窑协同处置（HW11/HW18/HW49，C1）"},
+	{"battery", "unit_admin", "废铅蓄电池收集单位"},
+	{"solvent", "unit_admin", "废有机溶剂利用单位（HW06，R2）"},
+	{"xzrecycle", "unit_admin", "江苏省的利用单位（跨省转移）"},
+}
+
 var system = auth.Principal{UserID: "system", Username: "system", Role: auth.Admin}
 
 // Seeded reports whether the database already holds accounts, in which case
