@@ -27,7 +27,8 @@ import (
 // year is about 500,000), then traces random ones by number as a city-wide
 // regulator and reports the 50th and 99th percentile latency. "raw" is the
 // same four indexed reads (manifest, lines, legs, steps) without the
-// service.
+// service. "proofs" adds each step's inclusion proof; its steps point into an
+// audit log of WUFEI_BENCH_AUDIT entries (default 20,000) appended first.
 func BenchmarkTraceAtScale(b *testing.B) {
 	n := 20000
 	if s := os.Getenv("WUFEI_BENCH_MANIFESTS"); s != "" {
@@ -47,7 +48,12 @@ func BenchmarkTraceAtScale(b *testing.B) {
 			if err := store.Select(ctx, db.Reader(), &units, `SELECT id FROM units ORDER BY id`); err != nil {
 				b.Fatal(err)
 			}
-			numbers := fill(b, db, n, units)
+			entries := 20000
+			if s := os.Getenv("WUFEI_BENCH_AUDIT"); s != "" {
+				entries, _ = strconv.Atoi(s)
+			}
+			grow(b, db, entries)
+			numbers := fill(b, db, n, units, entries)
 			lg, err := audit.LoadOrCreateSigner(ctx, db, filepath.Join(b.TempDir(), "k"), "bench")
 			if err != nil {
 				b.Fatal(err)
@@ -88,6 +94,15 @@ func BenchmarkTraceAtScale(b *testing.B) {
 					return nil
 				})
 			})
+			b.Run(fmt.Sprintf("proofs/%d", n), func(b *testing.B) {
+				measure(b, func(number string) error {
+					t, err := svc.Trace(ctx, p, number, true)
+					if err == nil && (len(t.Steps) != 5 || t.Steps[0].Proof == nil) {
+						err = fmt.Errorf("%d steps", len(t.Steps))
+					}
+					return err
+				})
+			})
 			b.Run(fmt.Sprintf("trace/%d", n), func(b *testing.B) {
 				measure(b, func(number string) error {
 					t, err := svc.Trace(ctx, p, number, false)
@@ -101,8 +116,28 @@ func BenchmarkTraceAtScale(b *testing.B) {
 	}
 }
 
-// fill writes n completed manifests with their line, leg and five steps.
-func fill(b *testing.B, db *store.DB, n int, units []string) []string {
+// grow appends n audit entries, a thousand per transaction.
+func grow(b *testing.B, db *store.DB, n int) {
+	ctx := context.Background()
+	for done := 0; done < n; done += 1000 {
+		err := db.Tx(ctx, func(tx *store.Tx) error {
+			for i := done; i < min(done+1000, n); i++ {
+				if _, err := audit.Append(ctx, tx, audit.System, audit.Record{Action: "bench.fill", Entity: "bench",
+					EntityID: strconv.Itoa(i), Change: i}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// fill writes n completed manifests with their line, leg and five steps,
+// whose audit sequence numbers spread over the first entries of the log.
+func fill(b *testing.B, db *store.DB, n int, units []string, entries int) []string {
 	ctx := context.Background()
 	numbers := make([]string, 0, n)
 	const batch = 2000
@@ -130,8 +165,8 @@ func fill(b *testing.B, db *store.DB, n int, units []string) []string {
 				}
 				for s, action := range []string{"create", "submit", "pickup", "receive", "complete"} {
 					if _, err := store.Exec(ctx, tx, `INSERT INTO manifest_steps (manifest_id, step, action, status, at, actor_user_id,
-						actor_username, actor_unit_id, audit_seq) VALUES (?, ?, ?, 'completed', ?, 'u', 'u', ?, 1)`,
-						id, s+1, action, tx.Now.Add(time.Duration(s)*time.Minute), c); err != nil {
+						actor_username, actor_unit_id, audit_seq) VALUES (?, ?, ?, 'completed', ?, 'u', 'u', ?, ?)`,
+						id, s+1, action, tx.Now.Add(time.Duration(s)*time.Minute), c, 1+(i*5+s)%max(entries, 1)); err != nil {
 						return err
 					}
 				}
