@@ -43,7 +43,8 @@ var (
 	stepFlash = map[string]string{
 		"submit": "flash.submitted", "cancel": "flash.cancelled", "pickup": "flash.picked_up",
 		"handover": "flash.handed_over", "deliver": "flash.delivered", "receive": "flash.received",
-		"complete": "flash.completed",
+		"complete": "flash.completed", "revise": "flash.revision_requested", "approve-revision": "flash.revision_approved",
+		"refuse-revision": "flash.revision_refused",
 	}
 	partyKeys = map[string]string{"consignor": "party.consignor", "carrier": "party.carrier", "receiver": "party.receiver",
 		"generator": "party.generator"}
@@ -373,6 +374,8 @@ func optionLabel(os []option, v string) string {
 
 type manifestData struct {
 	M         manifest.Manifest
+	Revisions []revisionView
+	CanRevise bool // the user's unit is a party and no request is pending
 	StatusKey string
 	Flash     string
 	Err       formError
@@ -404,6 +407,10 @@ func (s *server) renderManifest(w http.ResponseWriter, r *http.Request, p auth.P
 	}
 	d.Overdue = m.Status == manifest.InTransit && m.ReceiptDueAt != nil && time.Now().After(*m.ReceiptDueAt)
 	d.Steps = manifestSteps(m)
+	if d.Revisions, d.CanRevise, err = s.revisions(r, p, m); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	var licences []registry.Licence
 	if d.Act.Complete {
 		ls, err := s.Registry.ListLicences(ctx, p, registry.LicenceFilter{UnitID: m.ReceiverUnitID, Limit: 100})
@@ -472,6 +479,14 @@ func (s *server) manifestAction(w http.ResponseWriter, r *http.Request, p auth.P
 		}
 	case "complete":
 		_, err = s.Manifests.Complete(ctx, p, id, version, completionLines(r))
+	case "revise":
+		var c manifest.Changes
+		if c, err = revisionChanges(r); err == nil {
+			_, err = s.Manifests.RequestRevision(ctx, p, id, r.PostFormValue("revision_reason"), c)
+		}
+	case "approve-revision", "refuse-revision":
+		_, err = s.Manifests.DecideRevision(ctx, p, id, r.PostFormValue("revision_id"), action == "approve-revision",
+			r.PostFormValue("comment"))
 	default:
 		s.fail(w, r, errs.E(errs.NotFound, "not_found", "页面不存在"))
 		return
@@ -508,6 +523,91 @@ func receiptLines(r *http.Request) ([]manifest.ReceiptLine, error) {
 		out = append(out, rl)
 	}
 	return out, v.Err()
+}
+
+// revisionView is a correction request as the manifest page shows it.
+type revisionView struct {
+	manifest.Revision
+	When    string
+	Decide  bool // the user's unit is an approver still to decide
+	Summary []string
+}
+
+// revisions lists a manifest's correction requests and says whether the
+// user may ask for one now: a party's signer, after submission, with none
+// pending. The service has the final say.
+func (s *server) revisions(r *http.Request, p auth.Principal, m manifest.Manifest) ([]revisionView, bool, error) {
+	rs, err := s.Manifests.Revisions(r.Context(), p, m.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	party := p.UnitID == m.ConsignorUnitID || p.UnitID == m.ReceiverUnitID
+	for _, c := range m.Carriers {
+		party = party || p.UnitID == c.CarrierUnitID
+	}
+	can := signer(p) && party && m.Status != manifest.Draft && m.Status != manifest.Cancelled
+	var out []revisionView
+	for _, rv := range rs {
+		v := revisionView{Revision: rv, When: minute(rv.CreatedAt)}
+		if rv.Status == "pending" {
+			can = false
+			for _, a := range rv.Approvals {
+				v.Decide = v.Decide || (a.UnitID == p.UnitID && a.Status == "pending" && signer(p))
+			}
+		}
+		if rv.Changes.Cancel {
+			v.Summary = append(v.Summary, "cancel")
+		}
+		for _, lc := range rv.Changes.Lines {
+			v.Summary = append(v.Summary, revisionLine(lc))
+		}
+		out = append(out, v)
+	}
+	return out, can, nil
+}
+
+// revisionLine spells out one line's proposed change.
+func revisionLine(lc manifest.LineChange) string {
+	parts := []string{"#" + strconv.Itoa(lc.LineNo)}
+	add := func(k string, v *float64) {
+		if v != nil {
+			parts = append(parts, k+"="+strconv.FormatFloat(*v, 'f', -1, 64))
+		}
+	}
+	if lc.WasteCode != nil {
+		parts = append(parts, *lc.WasteCode)
+	}
+	add("quantity_t", lc.QuantityT)
+	add("received_t", lc.ReceivedT)
+	add("accepted_t", lc.AcceptedT)
+	add("refused_t", lc.RefusedT)
+	if lc.Method != nil {
+		parts = append(parts, "method="+*lc.Method)
+	}
+	return strings.Join(parts, " ")
+}
+
+// revisionChanges reads a correction request: per line, only the fields
+// filled in change; "cancel" asks to void the manifest.
+func revisionChanges(r *http.Request) (manifest.Changes, error) {
+	var v errs.Validation
+	c := manifest.Changes{Cancel: r.PostFormValue("revision_cancel") == "1"}
+	for i, no := range r.PostForm["revision_line_no"] {
+		n, _ := strconv.Atoi(no)
+		path := "changes.lines[" + strconv.Itoa(len(c.Lines)) + "]"
+		lc := manifest.LineChange{LineNo: n,
+			QuantityT: parseTonnes(&v, path+".quantity_t", formValue(r, "revision_quantity_t", i)),
+			ReceivedT: parseTonnes(&v, path+".received_t", formValue(r, "revision_received_t", i)),
+			AcceptedT: parseTonnes(&v, path+".accepted_t", formValue(r, "revision_accepted_t", i)),
+			RefusedT:  parseTonnes(&v, path+".refused_t", formValue(r, "revision_refused_t", i))}
+		if m := strings.TrimSpace(formValue(r, "revision_method", i)); m != "" {
+			lc.Method = &m
+		}
+		if lc.QuantityT != nil || lc.ReceivedT != nil || lc.AcceptedT != nil || lc.RefusedT != nil || lc.Method != nil {
+			c.Lines = append(c.Lines, lc)
+		}
+	}
+	return c, v.Err()
 }
 
 // completionLines reads the method used for every line.

@@ -508,3 +508,36 @@ func TestFilingPages(t *testing.T) {
 		contains(t, l.do(t, gen, "GET", "/", nil), `href="/containers"`, `href="/plans"`)
 	})
 }
+
+// TestManifestRevisionPages asks for a correction from the manifest page and
+// approves it as the other party.
+func TestManifestRevisionPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		l := startLifecycle(t, db)
+		gen, disposer := l.as(t, "gen"), l.as(t, "disposer")
+		path := l.create(t, gen, "900-249-08", "1.2")
+		wantStatus(t, "submit", l.act(t, gen, path, "submit", nil), http.StatusSeeOther)
+		p := l.do(t, gen, "GET", path, nil)
+		contains(t, p, `id="act-revise"`)
+
+		form := url.Values{"revision_line_no": {"1"}, "revision_quantity_t": {"0.8"}, "revision_received_t": {""},
+			"revision_accepted_t": {""}, "revision_refused_t": {""}, "revision_method": {""}, "revision_reason": {" "}}
+		wantStatus(t, "revise without a reason", l.do(t, gen, "POST", path+"/revise", form), http.StatusUnprocessableEntity)
+		form.Set("revision_reason", "复核过磅，实为 0.8 吨")
+		wantStatus(t, "revise", l.do(t, gen, "POST", path+"/revise", form), http.StatusSeeOther)
+
+		p = l.do(t, gen, "GET", path, nil)
+		contains(t, p, "复核过磅，实为 0.8 吨", "待审批", "quantity_t=0.8")
+		lacks(t, p, `id="act-revise"`, "approve-revision") // one pending at a time; the author does not approve
+		p = l.do(t, disposer, "GET", path, nil)
+		contains(t, p, `/approve-revision"`)
+		id := regexp.MustCompile(`name="revision_id" value="([0-9a-f-]{36})"`).FindStringSubmatch(p.body)
+		if id == nil {
+			t.Fatalf("no revision id on the receiver's page:\n%s", p.body)
+		}
+		wantStatus(t, "approve", l.do(t, disposer, "POST", path+"/approve-revision",
+			url.Values{"revision_id": {id[1]}, "comment": {"同意"}}), http.StatusSeeOther)
+		p = l.do(t, gen, "GET", path, nil)
+		contains(t, p, "已生效", "0.8 吨")
+	})
+}
