@@ -145,6 +145,9 @@ type lineForm struct {
 type manifestForm struct {
 	ReceiverUnitID, CarrierUnitID, VehiclePlate, EmergencyMeasures string
 	Lines                                                          []lineForm
+	// ID and Version are set when the form edits a draft.
+	ID      string
+	Version int64
 }
 
 type manifestNewData struct {
@@ -160,6 +163,60 @@ type manifestNewData struct {
 // physicalForms are the physical forms of a waste (物理性状).
 var physicalForms = []option{{Value: "S", Label: "form.solid"}, {Value: "SS", Label: "form.semi_solid"},
 	{Value: "L", Label: "form.liquid"}, {Value: "G", Label: "form.gas"}}
+
+// manifestEdit is the draft form filled with a draft, for its consignor to
+// correct before submitting it.
+func (s *server) manifestEdit(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	m, err := s.Manifests.Get(r.Context(), p, r.PathValue("id"))
+	if err == nil && (m.Status != manifest.Draft || !actionsFor(p, m).Submit) {
+		err = errs.E(errs.Conflict, "invalid_transition", "只有移出单位可以修改草稿")
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f := manifestForm{ID: m.ID, Version: m.Version, ReceiverUnitID: m.ReceiverUnitID, EmergencyMeasures: m.EmergencyMeasures}
+	if len(m.Carriers) > 0 {
+		f.CarrierUnitID, f.VehiclePlate = m.Carriers[0].CarrierUnitID, m.Carriers[0].VehiclePlate
+	}
+	f.Lines = make([]lineForm, lineRows)
+	for i := range f.Lines {
+		f.Lines[i] = lineForm{Index: i, No: i + 1, Form: "S"}
+		if i < len(m.Lines) {
+			l := m.Lines[i]
+			f.Lines[i] = lineForm{Index: i, No: i + 1, WasteCode: l.WasteCode, Form: l.Form, Packaging: l.Packaging,
+				QuantityT: strconv.FormatFloat(l.QuantityT, 'f', -1, 64), PackageCount: strconv.Itoa(l.PackageCount),
+				ContainerIDs: strings.Join(l.ContainerIDs, " ")}
+		}
+	}
+	s.renderManifestNew(w, r, p, http.StatusOK, f, formError{})
+}
+
+// manifestUpdate saves the corrected draft and goes back to its page.
+func (s *server) manifestUpdate(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, errs.E(errs.Invalid, "form_invalid", "表单无法解析"))
+		return
+	}
+	f, in, rowOf, v := parseManifestForm(r)
+	f.ID, f.Version = r.PathValue("id"), postVersion(r)
+	err := v.Err()
+	if err == nil {
+		if _, err = s.Manifests.Update(r.Context(), p, f.ID, f.Version, in); err == nil {
+			s.done(w, r, "/manifests/"+f.ID, "flash.draft_saved")
+			return
+		}
+	}
+	fe, status, ok := userError(err)
+	if !ok {
+		s.fail(w, r, err)
+		return
+	}
+	if v.Err() == nil {
+		fe.remapRows("lines", rowOf)
+	}
+	s.renderManifestNew(w, r, p, status, f, fe)
+}
 
 // manifestNew is the form a consignor fills; a receiver, code and quantity
 // may come from the matching page.
@@ -250,13 +307,10 @@ func (s *server) receivers(r *http.Request, p auth.Principal) ([]option, error) 
 	return out, nil
 }
 
-// manifestCreate creates the draft from the form and goes to its page; a
-// refused form comes back with each error beside its field.
-func (s *server) manifestCreate(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, errs.E(errs.Invalid, "form_invalid", "表单无法解析"))
-		return
-	}
+// parseManifestForm reads the draft form: the form as typed (to show it
+// again), the service input, the form row of each line sent, and the
+// errors in the figures themselves.
+func parseManifestForm(r *http.Request) (manifestForm, manifest.Input, []int, *errs.Validation) {
 	f := manifestForm{ReceiverUnitID: r.PostFormValue("receiver_unit_id"), CarrierUnitID: r.PostFormValue("carrier_unit_id"),
 		VehiclePlate: strings.TrimSpace(r.PostFormValue("vehicle_plate")), EmergencyMeasures: strings.TrimSpace(r.PostFormValue("emergency_measures"))}
 	in := manifest.Input{ReceiverUnitID: f.ReceiverUnitID, CarrierUnitID: f.CarrierUnitID, VehiclePlate: f.VehiclePlate,
@@ -280,6 +334,17 @@ func (s *server) manifestCreate(w http.ResponseWriter, r *http.Request, p auth.P
 		in.Lines = append(in.Lines, line)
 		rowOf = append(rowOf, i)
 	}
+	return f, in, rowOf, &v
+}
+
+// manifestCreate creates the draft from the form and goes to its page; a
+// refused form comes back with each error beside its field.
+func (s *server) manifestCreate(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, errs.E(errs.Invalid, "form_invalid", "表单无法解析"))
+		return
+	}
+	f, in, rowOf, v := parseManifestForm(r)
 	err := v.Err()
 	if err == nil {
 		var m manifest.Manifest

@@ -541,3 +541,24 @@ func TestManifestRevisionPages(t *testing.T) {
 		contains(t, p, "已生效", "0.8 吨")
 	})
 }
+
+// TestManifestDraftEditing corrects a draft through its form before it is
+// submitted; once submitted it can no longer be edited.
+func TestManifestDraftEditing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		l := startLifecycle(t, db)
+		gen := l.as(t, "gen")
+		path := l.create(t, gen, "900-249-08", "1.2")
+		p := l.do(t, gen, "GET", path+"/edit", nil)
+		wantStatus(t, "edit form", p, http.StatusOK)
+		contains(t, p, `action="`+path+`/edit"`, `value="900-249-08"`, `value="1.2"`)
+		form := l.draftForm("900-249-08", "0.9", 0)
+		form.Set("version", version(t, p))
+		wantStatus(t, "save", l.do(t, gen, "POST", path+"/edit", form), http.StatusSeeOther)
+		contains(t, l.do(t, gen, "GET", path, nil), "0.9 吨")
+		form.Set("version", "1") // stale
+		wantStatus(t, "stale save", l.do(t, gen, "POST", path+"/edit", form), http.StatusConflict)
+		wantStatus(t, "submit", l.act(t, gen, path, "submit", nil), http.StatusSeeOther)
+		wantStatus(t, "edit a submitted manifest", l.do(t, gen, "GET", path+"/edit", nil), http.StatusConflict)
+	})
+}

@@ -103,6 +103,8 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("POST /manifests/new", s.authed(s.manifestCreate))
 	mux.HandleFunc("GET /manifests/{id}", s.authed(s.manifest))
 	mux.HandleFunc("GET /manifests/{id}/print", s.authed(s.manifestPrint))
+	mux.HandleFunc("GET /manifests/{id}/edit", s.authed(s.manifestEdit))
+	mux.HandleFunc("POST /manifests/{id}/edit", s.authed(s.manifestUpdate))
 	mux.HandleFunc("POST /manifests/{id}/{action}", s.authed(s.manifestAction))
 	mux.HandleFunc("GET /matching", s.authed(s.matchingPage))
 	mux.HandleFunc("GET /trace", s.authed(s.tracePage))

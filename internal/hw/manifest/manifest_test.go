@@ -357,3 +357,27 @@ func TestUsageFollowsEverySteps(t *testing.T) {
 		}
 	})
 }
+
+func TestUpdateDraft(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		m, err := w.svc.Create(w.ctx, w.gen, w.input("900-249-08", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, q := range []float64{0.8, 0.7} {
+			if m, err = w.svc.Update(w.ctx, w.gen, m.ID, m.Version, w.input("900-249-08", q)); err != nil {
+				t.Fatalf("update %d: %v", i, err)
+			}
+		}
+		if len(m.Steps) != 3 || m.Lines[0].QuantityT != 0.7 || m.Version != 3 {
+			t.Fatalf("after two updates: %d steps, %v t, version %d", len(m.Steps), m.Lines[0].QuantityT, m.Version)
+		}
+		if _, err := w.svc.Update(w.ctx, w.gen, m.ID, 1, w.input("900-249-08", 0.5)); code(err) != "version_conflict" {
+			t.Fatalf("stale update: %s", code(err))
+		}
+		if _, err := w.svc.Update(w.ctx, w.carrier, m.ID, m.Version, w.input("900-249-08", 0.5)); code(err) != "manifest_not_found" {
+			t.Fatalf("the carrier updates a draft: %s", code(err))
+		}
+	})
+}

@@ -130,6 +130,7 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id string, versi
 			return err
 		}
 		m.ID, m.Number, m.Year, m.Status, m.CreatedAt = before.ID, before.Number, before.Year, before.Status, before.CreatedAt
+		m.Steps = before.Steps
 		m.UpdatedAt, m.Version = tx.Now, before.Version+1
 		n, err := store.Exec(ctx, tx, `UPDATE manifests SET receiver_unit_id = ?, receiver_region_code = ?, cross_province = ?,
 			previous_id = ?, emergency_measures = ?, note = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?`,
