@@ -29,7 +29,14 @@ type approvalForm struct {
 	Items                                                                     []approvalItemForm
 }
 
+// routeForm is the whitelist route form as typed.
+type routeForm struct {
+	Reference, ConsignorID, ReceiverID, WasteCodes, ValidFrom, ValidTo, Note string
+}
+
 type approvalsData struct {
+	Route      routeForm
+	RouteErr   formError
 	Approvals  registry.Page[approval.TransferApproval]
 	Routes     []approval.WhitelistRoute
 	Units      map[string]string
@@ -53,8 +60,13 @@ func (s *server) approvals(w http.ResponseWriter, r *http.Request, p auth.Princi
 }
 
 func (s *server) renderApprovals(w http.ResponseWriter, r *http.Request, p auth.Principal, status int, f approvalForm, fe formError) {
+	s.renderApprovalsWith(w, r, p, status, f, fe, routeForm{}, formError{})
+}
+
+func (s *server) renderApprovalsWith(w http.ResponseWriter, r *http.Request, p auth.Principal, status int, f approvalForm,
+	fe formError, rf routeForm, rfe formError) {
 	ctx := r.Context()
-	d := approvalsData{CanCreate: regulates(p), Form: f, Err: fe}
+	d := approvalsData{CanCreate: regulates(p), Form: f, Err: fe, Route: rf, RouteErr: rfe}
 	if r.Method == http.MethodGet {
 		d.Flash = s.flash(w, r)
 	}
@@ -145,6 +157,37 @@ func (s *server) approvalCreate(w http.ResponseWriter, r *http.Request, p auth.P
 	}
 	r.URL.Path, r.URL.RawQuery = "/approvals", ""
 	s.renderApprovals(w, r, p, status, f, fe)
+}
+
+// routeCreate records a whitelist route; a refused form comes back with its
+// errors under the route form.
+func (s *server) routeCreate(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, errs.E(errs.Invalid, "form_invalid", "表单无法解析"))
+		return
+	}
+	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	rf := routeForm{Reference: v("reference"), ConsignorID: v("consignor_unit_id"), ReceiverID: v("receiver_unit_id"),
+		WasteCodes: v("waste_codes"), ValidFrom: v("valid_from"), ValidTo: v("valid_to"), Note: v("note")}
+	in := approval.NewWhitelistRoute{Reference: rf.Reference, ConsignorID: rf.ConsignorID, ReceiverID: rf.ReceiverID,
+		WasteCodes: strings.FieldsFunc(rf.WasteCodes, func(c rune) bool { return c == ',' || c == '，' || c == ' ' || c == '、' }),
+		ValidFrom:  rf.ValidFrom, ValidTo: rf.ValidTo, Note: rf.Note}
+	_, err := s.Approvals.CreateRoute(r.Context(), p, in)
+	if err == nil {
+		s.done(w, r, "/approvals", "flash.route_created")
+		return
+	}
+	fe, status, ok := userError(err)
+	if !ok {
+		s.fail(w, r, err)
+		return
+	}
+	f := approvalForm{}
+	for i := range itemRows {
+		f.Items = append(f.Items, approvalItemForm{Index: i, No: i + 1})
+	}
+	r.URL.Path, r.URL.RawQuery = "/approvals", ""
+	s.renderApprovalsWith(w, r, p, status, f, formError{}, rf, fe)
 }
 
 // StatusKey names an approval's or a route's status.

@@ -503,7 +503,23 @@ func TestFilingPages(t *testing.T) {
 		contains(t, p, "登记跨省转移审批", "白名单路线", `aria-current="page">审批`)
 		p = l.do(t, sthjj, "POST", "/approvals", url.Values{"number": {""}, "waste_code": {"", "", ""}, "quantity_t": {"", "", ""}})
 		wantStatus(t, "empty approval", p, http.StatusUnprocessableEntity)
-		lacks(t, l.do(t, gen, "GET", "/approvals", nil), `action="/approvals"`)
+		// Whitelist routes: a receiver in the same province is refused under
+		// the route form; one in Jiangsu is recorded.
+		route := url.Values{"consignor_unit_id": {l.consignor.ID}, "receiver_unit_id": {l.disposer.ID},
+			"waste_codes": {"900-249-08, 261-151-50"}, "valid_from": {"2026-01-01"}, "valid_to": {"2026-12-31"}, "reference": {"长三角白名单"}}
+		p = l.do(t, sthjj, "POST", "/approvals/routes", route)
+		wantStatus(t, "route inside Anhui", p, http.StatusUnprocessableEntity)
+		contains(t, p, `id="route-form" open`)
+		js, err := registry.NewService(db).CreateUnit(context.Background(), auth.Principal{Role: auth.Admin, UserID: "t", Username: "t"},
+			registry.NewUnit{USCC: registry.MakeUSCC("91", "320000", "MA1R0UT1"), Name: "江苏示范再生资源利用有限公司",
+				Roles: []registry.UnitRole{registry.Utiliser}, RegionCode: "320000"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		route.Set("receiver_unit_id", js.ID)
+		wantStatus(t, "route to Jiangsu", l.do(t, sthjj, "POST", "/approvals/routes", route), http.StatusSeeOther)
+		contains(t, l.do(t, sthjj, "GET", "/approvals", nil), "江苏示范再生资源利用有限公司", "白名单路线已登记")
+		lacks(t, l.do(t, gen, "GET", "/approvals", nil), `action="/approvals"`, `action="/approvals/routes"`)
 		lacks(t, l.do(t, gen, "GET", "/", nil), `href="/approvals"`)
 		contains(t, l.do(t, gen, "GET", "/", nil), `href="/containers"`, `href="/plans"`)
 	})

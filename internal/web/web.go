@@ -121,6 +121,7 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("POST /declarations/{id}/submit", s.authed(s.declarationSubmit))
 	mux.HandleFunc("GET /approvals", s.authed(s.approvals))
 	mux.HandleFunc("POST /approvals", s.authed(s.approvalCreate))
+	mux.HandleFunc("POST /approvals/routes", s.authed(s.routeCreate))
 	mux.HandleFunc("GET /indicators", s.authed(s.indicatorsPage))
 	mux.HandleFunc("GET /indicators/{id}", s.authed(s.indicatorPage))
 	mux.HandleFunc("POST /indicators/{id}/values", s.authed(s.indicatorReport))
