@@ -374,33 +374,11 @@ func (a manifestActions) Any() bool {
 	return a.Submit || a.Cancel || a.Pickup || a.Handover || a.Deliver || a.Receive || a.Complete
 }
 
-// actionsFor mirrors the manifest state machine, so that a page offers only
-// what the service would accept; the service still decides.
+// actionsFor asks the manifest package which steps the user may take now.
 func actionsFor(p auth.Principal, m manifest.Manifest) manifestActions {
-	var a manifestActions
-	if signer(p) && p.UnitID == m.ConsignorUnitID {
-		a.Submit = m.Status == manifest.Draft
-		a.Cancel = m.Status == manifest.Draft || m.Status == manifest.Submitted
-	}
-	if signer(p) && p.UnitID == m.ReceiverUnitID {
-		a.Receive = m.Status == manifest.InTransit
-		a.Complete = m.Status == manifest.Received
-	}
-	if p.UnitID == "" || len(m.Carriers) == 0 || !p.Role.BoundToUnit() {
-		return a
-	}
-	first, last := m.Carriers[0], m.Carriers[len(m.Carriers)-1]
-	a.Pickup = m.Status == manifest.Submitted && first.CarrierUnitID == p.UnitID
-	if m.Status == manifest.InTransit {
-		for _, c := range m.Carriers {
-			if c.PickedUpAt == nil {
-				a.Handover = c.CarrierUnitID == p.UnitID
-				break
-			}
-		}
-		a.Deliver = last.CarrierUnitID == p.UnitID && last.PickedUpAt != nil && m.ArrivedAt == nil
-	}
-	return a
+	can := func(action string) bool { return manifest.Can(p, m, action) }
+	return manifestActions{Submit: can("submit"), Cancel: can("cancel"), Pickup: can("pickup"), Handover: can("handover"),
+		Deliver: can("deliver"), Receive: can("receive"), Complete: can("complete")}
 }
 
 type stepView struct {

@@ -95,7 +95,7 @@ func (s *Service) may(p auth.Principal, m Manifest, action string) error {
 	if t, ok := machine[action]; ok {
 		party = t.party
 	}
-	if !s.isParty(p, m, party) {
+	if !isParty(p, m, party) {
 		return errs.E(errs.Forbidden, "not_the_party", map[Party]string{Consignor: "只有移出单位可以执行此操作",
 			Carrier: "只有本联单的承运单位可以执行此操作", Receiver: "只有接受单位可以执行此操作"}[party])
 	}
@@ -111,7 +111,9 @@ func (s *Service) may(p auth.Principal, m Manifest, action string) error {
 	return nil
 }
 
-func (s *Service) isParty(p auth.Principal, m Manifest, party Party) bool {
+// isParty reports whether the principal signs for party on m. Drivers sign
+// only for their carrier.
+func isParty(p auth.Principal, m Manifest, party Party) bool {
 	if !actsFor(p) {
 		return false
 	}
@@ -128,6 +130,44 @@ func (s *Service) isParty(p auth.Principal, m Manifest, party Party) bool {
 		}
 	}
 	return false
+}
+
+// nextLeg is the index of the first leg not yet picked up, or -1.
+func nextLeg(m Manifest) int {
+	for i, c := range m.Carriers {
+		if c.PickedUpAt == nil {
+			return i
+		}
+	}
+	return -1
+}
+
+// legOK is the carriers' own condition for their steps: the first carrier
+// picks up, the next one takes over, the last one, having picked up,
+// reports arrival once.
+func legOK(p auth.Principal, m Manifest, action string) bool {
+	if len(m.Carriers) == 0 {
+		return false
+	}
+	switch action {
+	case "pickup":
+		return m.Carriers[0].CarrierUnitID == p.UnitID
+	case "handover":
+		i := nextLeg(m)
+		return i >= 0 && m.Carriers[i].CarrierUnitID == p.UnitID
+	case "deliver":
+		last := m.Carriers[len(m.Carriers)-1]
+		return last.CarrierUnitID == p.UnitID && last.PickedUpAt != nil && m.ArrivedAt == nil
+	}
+	return true
+}
+
+// Can reports whether p may take action on m now — the party, the status
+// and, for the carriers' steps, the leg — so that a page offers only what
+// the step would accept. The step still decides.
+func Can(p auth.Principal, m Manifest, action string) bool {
+	t, ok := machine[action]
+	return ok && allowed(action, m.Status) && isParty(p, m, t.party) && legOK(p, m, action)
 }
 
 // Filter narrows a manifest list.

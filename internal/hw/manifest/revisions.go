@@ -73,7 +73,7 @@ func (s *Service) RequestRevision(ctx context.Context, p auth.Principal, id, rea
 		if err != nil {
 			return err
 		}
-		if !s.isParty(p, m, Consignor) && !s.isParty(p, m, Receiver) && !s.isParty(p, m, Carrier) {
+		if !isParty(p, m, Consignor) && !isParty(p, m, Receiver) && !isParty(p, m, Carrier) {
 			return errs.E(errs.Forbidden, "not_the_party", "只有联单的各方可以申请更正")
 		}
 		switch m.Status {

@@ -233,7 +233,7 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string, versi
 // consignor, whose containers are shipped out of its ledger.
 func (s *Service) Pickup(ctx context.Context, p auth.Principal, id string, version int64) (Manifest, error) {
 	return s.transit(ctx, p, id, version, "pickup", func(tx *store.Tx, m *Manifest) (any, error) {
-		if m.Carriers[0].CarrierUnitID != p.UnitID {
+		if !legOK(p, *m, "pickup") {
 			return nil, errs.E(errs.Forbidden, "not_the_party", "只有第一程承运单位可以起运")
 		}
 		r, cal, err := rules(ctx, tx)
@@ -262,17 +262,11 @@ func (s *Service) Pickup(ctx context.Context, p auth.Principal, id string, versi
 // Handover is the next carrier of a multi-leg journey (联运) taking over.
 func (s *Service) Handover(ctx context.Context, p auth.Principal, id string, version int64) (Manifest, error) {
 	return s.transit(ctx, p, id, version, "handover", func(tx *store.Tx, m *Manifest) (any, error) {
-		next := -1
-		for i, c := range m.Carriers {
-			if c.PickedUpAt == nil {
-				next = i
-				break
-			}
-		}
+		next := nextLeg(*m)
 		if next < 0 {
 			return nil, errs.E(errs.Conflict, "invalid_transition", "所有承运单位均已接运")
 		}
-		if m.Carriers[next].CarrierUnitID != p.UnitID {
+		if !legOK(p, *m, "handover") {
 			return nil, errs.E(errs.Forbidden, "not_the_party", "只有下一程承运单位可以接运")
 		}
 		if _, err := store.Exec(ctx, tx, `UPDATE manifest_carriers SET picked_up_at = ? WHERE manifest_id = ? AND leg = ?`,
@@ -288,12 +282,11 @@ func (s *Service) Handover(ctx context.Context, p auth.Principal, id string, ver
 // receipt deadline runs from here.
 func (s *Service) Deliver(ctx context.Context, p auth.Principal, id string, version int64) (Manifest, error) {
 	return s.transit(ctx, p, id, version, "deliver", func(tx *store.Tx, m *Manifest) (any, error) {
-		last := m.Carriers[len(m.Carriers)-1]
-		if last.CarrierUnitID != p.UnitID || last.PickedUpAt == nil {
-			return nil, errs.E(errs.Forbidden, "not_the_party", "只有最后一程已接运的承运单位可以报告运抵")
-		}
 		if m.ArrivedAt != nil {
 			return nil, errs.E(errs.Conflict, "invalid_transition", "已报告运抵")
+		}
+		if !legOK(p, *m, "deliver") {
+			return nil, errs.E(errs.Forbidden, "not_the_party", "只有最后一程已接运的承运单位可以报告运抵")
 		}
 		r, cal, err := rules(ctx, tx)
 		if err != nil {
