@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"time"
+	"wufei/internal/calendar"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -211,16 +212,13 @@ func (h *handlers) postLedger(ctx context.Context, p auth.Principal, b ledgerPos
 	return ledger.Record{}, errs.Field("kind", "kind_unknown", "未知台账类型")
 }
 
-// ledgerZone: the dates in ledger queries are local dates.
-var ledgerZone = time.FixedZone("CST", 8*3600)
-
 // ledgerDate reads a YYYY-MM-DD query date as the start of that day in
 // Shanghai, or of the next day for an inclusive end.
 func ledgerDate(field, s string, end bool) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	t, err := time.ParseInLocation(time.DateOnly, s, ledgerZone)
+	t, err := time.ParseInLocation(time.DateOnly, s, calendar.Zone)
 	if err != nil {
 		return t, errs.Field(field, "date_format", "日期格式应为 YYYY-MM-DD")
 	}

@@ -31,9 +31,6 @@ const ActivityMinUnits = 50
 // activityUnits is how many of the generated generators take part.
 const activityUnits = 30
 
-// cst is China Standard Time: the activity's days are Huaibei's.
-var cst = time.FixedZone("CST", 8*3600)
-
 // waste is one waste a kind of generator produces, and where it goes.
 type waste struct {
 	code, name, form string
@@ -235,9 +232,9 @@ func activity(ctx context.Context, db *store.DB, extra int) error {
 		return nil
 	}
 	now := store.Now()
-	y := now.In(cst).Year()
+	y := now.In(calendar.Zone).Year()
 	a := &act{ctx: ctx, db: db, r: rand.New(rand.NewPCG(340600, 2026)), now: now, year: y,
-		start: time.Date(y, 1, 1, 0, 0, 0, 0, cst).UTC(), reg: registry.NewService(db), auth: auth.NewService(db),
+		start: time.Date(y, 1, 1, 0, 0, 0, 0, calendar.Zone).UTC(), reg: registry.NewService(db), auth: auth.NewService(db),
 		led: ledger.NewService(db), man: manifest.NewService(db), plans: plan.NewService(db), appr: approval.NewService(db),
 		admin: system, receivers: map[string]*party{}, stock: map[string][]stored{}, steps: map[string][]time.Time{},
 		revisions: map[string][2]time.Time{}, treated: map[string]time.Time{}, plansAt: map[string]time.Time{},
@@ -254,15 +251,15 @@ func activity(ctx context.Context, db *store.DB, extra int) error {
 
 // clock is the moment h:m, China time, on the day of t.
 func clock(t time.Time, h, m int) time.Time {
-	y, mo, d := t.In(cst).Date()
-	return time.Date(y, mo, d, h, m, 0, 0, cst).UTC()
+	y, mo, d := t.In(calendar.Zone).Date()
+	return time.Date(y, mo, d, h, m, 0, 0, calendar.Zone).UTC()
 }
 
 // month is the first instant of the i-th of the twelve months ending with
 // this one (0 is eleven months ago).
 func (a *act) month(i int) time.Time {
-	y, m, _ := a.now.In(cst).Date()
-	return time.Date(y, m-11+time.Month(i), 1, 0, 0, 0, 0, cst).UTC()
+	y, m, _ := a.now.In(calendar.Zone).Date()
+	return time.Date(y, m-11+time.Month(i), 1, 0, 0, 0, 0, calendar.Zone).UTC()
 }
 
 func (a *act) minutes(lo, hi int) time.Duration {
@@ -531,8 +528,8 @@ func mapValues(m map[string]*party) []*party {
 // go to Jiangsu, and a whitelist route for a chemical plant's solvents.
 func (a *act) addApprovals() {
 	js := a.receivers["jiangsu"]
-	a.approvalFrom = time.Date(a.now.In(cst).Year(), a.now.In(cst).Month()-7, 1, 0, 0, 0, 0, cst).UTC()
-	from := a.approvalFrom.In(cst)
+	a.approvalFrom = time.Date(a.now.In(calendar.Zone).Year(), a.now.In(calendar.Zone).Month()-7, 1, 0, 0, 0, 0, calendar.Zone).UTC()
+	from := a.approvalFrom.In(calendar.Zone)
 	_, err := a.appr.Create(a.ctx, a.sthjj, approval.NewTransferApproval{
 		Number:      fmt.Sprintf("皖环危转审〔%d〕%d号", from.Year(), 18+a.r.IntN(60)),
 		ConsignorID: a.gen.id, ReceiverID: js.id, Method: "R8", Issuer: "安徽省生态环境厅",
@@ -1302,7 +1299,7 @@ func (a *act) renumber(tx *store.Tx, manifestID string, day time.Time) error {
 		return err
 	}
 	for _, r := range recs {
-		pfx := r.BatchCode[:2] + day.In(cst).Format("20060102")
+		pfx := r.BatchCode[:2] + day.In(calendar.Zone).Format("20060102")
 		var n int
 		if err := store.Get(ctx, tx, &n, `INSERT INTO ledger_serials (scope, last) VALUES (?, 1)
 			ON CONFLICT (scope) DO UPDATE SET last = ledger_serials.last + 1 RETURNING last`, "B|"+r.UnitID+"|"+pfx); err != nil {

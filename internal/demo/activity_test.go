@@ -6,6 +6,7 @@ import (
 	"sort"
 	"testing"
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/alerts"
 	"wufei/internal/audit"
@@ -19,8 +20,6 @@ import (
 	"wufei/internal/store"
 	"wufei/internal/store/storetest"
 )
-
-var cst = time.FixedZone("CST", 8*3600)
 
 // TestActivity seeds the demo with its year of activity and checks it from
 // outside, through the services and the tables.
@@ -38,8 +37,8 @@ func TestActivity(t *testing.T) {
 		// Manifests are dated in this year, so in its first weeks the demo
 		// has only the recent ones: no regular shipments, so nothing
 		// completed, refused or corrected yet.
-		y := seeded.In(cst).Year()
-		intoYear := seeded.Sub(time.Date(y, 1, 1, 0, 0, 0, 0, cst))
+		y := seeded.In(calendar.Zone).Year()
+		intoYear := seeded.Sub(time.Date(y, 1, 1, 0, 0, 0, 0, calendar.Zone))
 		full := intoYear > 75*24*time.Hour
 		as := auth.NewService(db)
 		login := func(u string) auth.Principal {
@@ -177,12 +176,12 @@ func TestActivity(t *testing.T) {
 			numbers := make([]string, len(ms))
 			for i, m := range ms {
 				numbers[i] = m.Number
-				months[m.CreatedAt.In(cst).Format("2006-01")] = true
+				months[m.CreatedAt.In(calendar.Zone).Format("2006-01")] = true
 			}
 			if !sort.StringsAreSorted(numbers) {
 				t.Error("manifest numbers do not run with their dates")
 			}
-			if n := seeded.In(cst).Month(); full && len(months) < min(int(n), 6) {
+			if n := seeded.In(calendar.Zone).Month(); full && len(months) < min(int(n), 6) {
 				t.Errorf("manifests in only %d months", len(months))
 			}
 			// Batch codes and digital ids carry the business day.
@@ -196,7 +195,7 @@ func TestActivity(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, r := range recs {
-				if r.BatchCode[2:10] != r.OccurredAt.In(cst).Format("20060102") || r.OccurredAt.After(seeded) ||
+				if r.BatchCode[2:10] != r.OccurredAt.In(calendar.Zone).Format("20060102") || r.OccurredAt.After(seeded) ||
 					r.CreatedAt.Before(r.OccurredAt) {
 					t.Fatalf("%s record %s occurred %v, written %v", r.Kind, r.BatchCode, r.OccurredAt, r.CreatedAt)
 				}
@@ -210,7 +209,7 @@ func TestActivity(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, c := range cs {
-				if c.DigitalID[26:34] != c.GeneratedAt.In(cst).Format("20060102") || c.UpdatedAt.Before(c.GeneratedAt) ||
+				if c.DigitalID[26:34] != c.GeneratedAt.In(calendar.Zone).Format("20060102") || c.UpdatedAt.Before(c.GeneratedAt) ||
 					c.UpdatedAt.After(seeded) {
 					t.Fatalf("container %s generated %v, updated %v", c.DigitalID, c.GeneratedAt, c.UpdatedAt)
 				}

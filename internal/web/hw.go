@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"wufei/internal/calendar"
 
 	"rsc.io/qr"
 
@@ -184,7 +185,7 @@ func postVersion(r *http.Request) int64 {
 }
 
 // minute formats a time to the minute in China Standard Time.
-func minute(t time.Time) string { return t.In(shanghai).Format("2006-01-02 15:04") }
+func minute(t time.Time) string { return t.In(calendar.Zone).Format("2006-01-02 15:04") }
 
 // minuteOf is minute for an optional time.
 func minuteOf(t *time.Time) string {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/alerts"
 	"wufei/internal/api"
@@ -271,7 +272,7 @@ func TestManifestPages(t *testing.T) {
 			"皖F3A721", "900-249-08", "1.2 吨", "泄漏时用沙土围堵", "填写联单", `href="/api/v1/audit/entries/`,
 			`href="/manifests/`+id+`/print"`)
 		number := regexp.MustCompile(`<span class="code">(\d{14})</span></h1>`).FindStringSubmatch(p.body)
-		if number == nil || !strings.HasPrefix(number[1], time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006")+"3406") {
+		if number == nil || !strings.HasPrefix(number[1], time.Now().In(calendar.Zone).Format("2006")+"3406") {
 			t.Fatalf("no manifest number in the heading:\n%s", p.body)
 		}
 		offers(t, "consignor on a draft", p, "act-submit", "act-cancel")
@@ -440,7 +441,7 @@ func TestFilingPages(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		l := startLifecycle(t, db)
 		gen, sthjj := l.as(t, "gen"), l.as(t, "sthjj")
-		year := time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006")
+		year := time.Now().In(calendar.Zone).Format("2006")
 
 		// A plan: a refused line is shown on its row; then created, filed and returned.
 		p := l.do(t, gen, "GET", "/plans", nil)

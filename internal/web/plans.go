@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/auth"
 	"wufei/internal/catalog"
@@ -30,7 +31,7 @@ func files(p auth.Principal, unitID string) bool {
 }
 
 // thisYear is the current year in China.
-func thisYear() int { return time.Now().In(shanghai).Year() }
+func thisYear() int { return time.Now().In(calendar.Zone).Year() }
 
 type planRow struct {
 	plan.Summary

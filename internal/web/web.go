@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/alerts"
 	"wufei/internal/auth"
@@ -187,10 +188,6 @@ func (s *server) serveStatic(w http.ResponseWriter, r *http.Request) {
 	http.ServeFileFS(w, r, s.static, name)
 }
 
-// shanghai is China Standard Time; China keeps no daylight saving, so a
-// fixed zone is exact and needs no tz database on the host.
-var shanghai = time.FixedZone("CST", 8*3600)
-
 func (s *server) parseTemplates() (map[string]map[string]*template.Template, error) {
 	msgs, err := loadMessages()
 	if err != nil {
@@ -208,7 +205,7 @@ func (s *server) parseTemplates() (map[string]map[string]*template.Template, err
 			"tonnes": func(t float64) string {
 				return c.t("unit.tonnes", strconv.FormatFloat(t, 'f', -1, 64))
 			},
-			"date": func(t time.Time) string { return t.In(shanghai).Format(time.DateOnly) },
+			"date": func(t time.Time) string { return t.In(calendar.Zone).Format(time.DateOnly) },
 		}
 		base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 		if err != nil {

@@ -2,19 +2,16 @@ package approval
 
 import (
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/errs"
 	"wufei/internal/qty"
 )
 
-// Validity runs over calendar days in China: a decision "valid to 10 June"
-// covers the whole of that day in Beijing time.
-var shanghai = time.FixedZone("CST", 8*3600)
-
 const dayLayout = "2006-01-02"
 
 // Day is the Beijing calendar day of t, as approvals store it.
-func Day(t time.Time) string { return t.In(shanghai).Format(dayLayout) }
+func Day(t time.Time) string { return t.In(calendar.Zone).Format(dayLayout) }
 
 // parseDay checks a YYYY-MM-DD day and records a field error if it is not one.
 func parseDay(v *errs.Validation, field, s string) (time.Time, bool) {

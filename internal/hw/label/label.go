@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"wufei/internal/calendar"
 
 	"rsc.io/qr"
 )
@@ -114,14 +115,11 @@ func HazardName(c string) string {
 // scuffed drum.
 func code(url string) (*qr.Code, error) { return qr.Encode(url, qr.M) }
 
-// shanghai: the label's date is the local date of generation.
-var shanghai = time.FixedZone("CST", 8*3600)
-
 func dateOf(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(shanghai).Format(time.DateOnly)
+	return t.In(calendar.Zone).Format(time.DateOnly)
 }
 
 // weight formats grams as the label's weight in tonnes or kilograms.

@@ -12,6 +12,7 @@ package ledger
 
 import (
 	"time"
+	"wufei/internal/calendar"
 	"wufei/internal/paging"
 
 	"wufei/internal/catalog"
@@ -157,9 +158,5 @@ type Service struct{ db *store.DB }
 // NewService returns a Service on db.
 func NewService(db *store.DB) *Service { return &Service{db: db} }
 
-// shanghai is China Standard Time: dates in digital ids and batch codes are
-// local dates. China keeps no daylight saving, so a fixed zone is exact.
-var shanghai = time.FixedZone("CST", 8*3600)
-
 // day is the local date of t as YYYYMMDD.
-func day(t time.Time) string { return t.In(shanghai).Format("20060102") }
+func day(t time.Time) string { return t.In(calendar.Zone).Format("20060102") }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/alerts"
 	"wufei/internal/auth"
@@ -241,7 +242,7 @@ func CheckStorage(ctx context.Context, db *store.DB, now time.Time) (int, error)
 				RegionCode: r.RegionCode, UnitIDs: []string{r.UnitID}}
 			age := now.Sub(r.Oldest.Time)
 			due := r.Oldest.Add(limit)
-			since := r.Oldest.In(shanghai).Format(time.DateOnly)
+			since := r.Oldest.In(calendar.Zone).Format(time.DateOnly)
 			switch {
 			case age >= limit:
 				a := base
@@ -256,7 +257,7 @@ func CheckStorage(ctx context.Context, db *store.DB, now time.Time) (int, error)
 				a.Kind, a.Severity, a.DueAt = AlertStorageWarning, alerts.Warning, &due
 				a.Title = "危险废物贮存即将到期：" + where
 				a.Detail = fmt.Sprintf("最早一批于 %s 入库，将于 %s 达到 %d 天的贮存期限，请及时转移或利用处置。", since,
-					due.In(shanghai).Format(time.DateOnly), rules.StorageLimitDays)
+					due.In(calendar.Zone).Format(time.DateOnly), rules.StorageLimitDays)
 				if err := raise(a); err != nil {
 					return err
 				}

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -91,7 +90,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, d Input) (Manife
 			return err
 		}
 		m.ID = uuid.Must(uuid.NewV7()).String()
-		m.Year = tx.Now.In(shanghai).Year()
+		m.Year = tx.Now.In(calendar.Zone).Year()
 		if m.Number, err = nextNumber(ctx, tx, m.Year); err != nil {
 			return err
 		}
@@ -453,6 +452,3 @@ func rules(ctx context.Context, q store.Querier) (settings.Rules, *calendar.Cale
 	c, err := calendar.Load(ctx, q)
 	return r, c, err
 }
-
-// shanghai is China Standard Time, which has no daylight saving.
-var shanghai = time.FixedZone("CST", 8*60*60)

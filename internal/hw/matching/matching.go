@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/auth"
 	"wufei/internal/catalog"
@@ -100,7 +101,7 @@ func (s *Service) Match(ctx context.Context, p auth.Principal, q Query) ([]Candi
 	// every method its licences allow for the code.
 	byUnit := map[string]*Candidate{}
 	var out []*Candidate
-	year := now.In(time.FixedZone("CST", 8*3600)).Year()
+	year := now.In(calendar.Zone).Year()
 	for _, row := range rows {
 		c, ok := byUnit[row.UnitID]
 		if !ok {

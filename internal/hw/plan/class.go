@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/auth"
 	"wufei/internal/qty"
@@ -102,8 +103,8 @@ func Class(ctx context.Context, q store.Querier, unitID string, year int) (Class
 	if len(facilities) > 0 {
 		reason(ReasonFacility, "自建危险废物利用/处置设施："+strings.Join(facilities, "、"))
 	}
-	start := time.Date(year, 1, 1, 0, 0, 0, 0, cst).UTC()
-	end := time.Date(year+1, 1, 1, 0, 0, 0, 0, cst).UTC()
+	start := time.Date(year, 1, 1, 0, 0, 0, 0, calendar.Zone).UTC()
+	end := time.Date(year+1, 1, 1, 0, 0, 0, 0, calendar.Zone).UTC()
 	var licences []string
 	if err := store.Select(ctx, q, &licences, `SELECT number FROM licences WHERE unit_id = ? AND status = 'valid'
 		AND valid_from < ? AND valid_to >= ? ORDER BY number`, unitID, end, start); err != nil {

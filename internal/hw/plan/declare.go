@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"wufei/internal/calendar"
 
 	"github.com/google/uuid"
 
@@ -322,7 +323,7 @@ func (s *Service) Schedule(ctx context.Context, p auth.Principal, unitID string,
 		d, ok := byKey[per.Key]
 		if ok {
 			ps.DeclarationID, ps.Draft, ps.DueAt, ps.SubmittedAt = d.ID, d.Status == DeclDraft, d.DueAt, d.SubmittedAt
-			ps.DueDate = d.DueAt.Add(-time.Nanosecond).In(cst).Format(time.DateOnly)
+			ps.DueDate = d.DueAt.Add(-time.Nanosecond).In(calendar.Zone).Format(time.DateOnly)
 		}
 		switch {
 		case ok && d.Status == DeclSubmitted && d.Late:
@@ -482,7 +483,7 @@ func loadDecl(ctx context.Context, q store.Querier, p auth.Principal, id string)
 
 func (r declRow) build(lines []totalsRow) Declaration {
 	d := Declaration{ID: r.ID, UnitID: r.UnitID, Period: r.Period, Kind: r.Kind, Year: r.Year, From: r.From, To: r.To,
-		DueDate: r.DueAt.Add(-time.Nanosecond).In(cst).Format(time.DateOnly), DueAt: r.DueAt, Status: r.Status,
+		DueDate: r.DueAt.Add(-time.Nanosecond).In(calendar.Zone).Format(time.DateOnly), DueAt: r.DueAt, Status: r.Status,
 		Late: r.Late, Lines: make([]DeclarationLine, len(lines)), CompiledAt: r.CompiledAt, SubmittedAt: r.SubmittedAt,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version}
 	for i, l := range lines {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/errs"
 	"wufei/internal/hw/ledger"
@@ -13,8 +14,6 @@ import (
 	"wufei/internal/store"
 	"wufei/internal/store/storetest"
 )
-
-var cst = time.FixedZone("CST", 8*3600)
 
 func TestPeriods(t *testing.T) {
 	r := plan.Defaults
@@ -34,7 +33,7 @@ func TestPeriods(t *testing.T) {
 			t.Fatal(err)
 		}
 		day := func(s string) time.Time {
-			d, _ := time.ParseInLocation(time.DateOnly, s, cst)
+			d, _ := time.ParseInLocation(time.DateOnly, s, calendar.Zone)
 			return d.UTC()
 		}
 		if p.Key != c.key || p.Kind != c.kind || !p.From.Equal(day(c.from)) || !p.To.Equal(day(c.to)) ||
@@ -79,7 +78,7 @@ func (e *env) classed(year int) (key, simple, reg registry.Unit) {
 	e.draft(simple, year, 50)
 	e.draft(reg, year, 2)
 	if _, err := store.Exec(e.ctx, e.db.Writer(), `UPDATE units SET created_at = ?`,
-		time.Date(year, 1, 1, 0, 0, 0, 0, cst).UTC()); err != nil {
+		time.Date(year, 1, 1, 0, 0, 0, 0, calendar.Zone).UTC()); err != nil {
 		e.t.Fatal(err)
 	}
 	return key, simple, reg
@@ -105,7 +104,7 @@ func TestSchedule(t *testing.T) {
 			}
 			return sc.Class, out
 		}
-		june10 := time.Date(y, 6, 10, 12, 0, 0, 0, cst)
+		june10 := time.Date(y, 6, 10, 12, 0, 0, 0, calendar.Zone)
 		class, got := statuses(key, june10)
 		want := []string{fmt.Sprintf("%d-01=overdue", y), fmt.Sprintf("%d-02=overdue", y), fmt.Sprintf("%d-03=overdue", y),
 			fmt.Sprintf("%d-04=overdue", y), fmt.Sprintf("%d-05=due", y), fmt.Sprintf("%d-06=not_due", y)}
@@ -118,11 +117,11 @@ func TestSchedule(t *testing.T) {
 		if class != plan.Simplified || !slices.Equal(got, want) {
 			t.Fatalf("simplified unit: %s %v", class, got)
 		}
-		class, got = statuses(reg, time.Date(y+1, 2, 1, 0, 0, 0, 0, cst))
+		class, got = statuses(reg, time.Date(y+1, 2, 1, 0, 0, 0, 0, calendar.Zone))
 		if class != plan.Registered || !slices.Equal(got, []string{fmt.Sprintf("%d=due", y)}) {
 			t.Fatalf("registered unit: %s %v", class, got)
 		}
-		class, got = statuses(reg, time.Date(y+1, 4, 1, 0, 0, 0, 0, cst))
+		class, got = statuses(reg, time.Date(y+1, 4, 1, 0, 0, 0, 0, calendar.Zone))
 		if !slices.Equal(got, []string{fmt.Sprintf("%d=overdue", y)}) {
 			t.Fatalf("registered unit in April: %v", got)
 		}
@@ -163,8 +162,8 @@ func TestDeclarations(t *testing.T) {
 		key, simple, _ := e.classed(y)
 		ua := unitAdmin(key)
 		jan, _ := plan.ParsePeriod(fmt.Sprintf("%d-01", y))
-		at := func(month time.Month, day int) time.Time { return time.Date(y, month, day, 9, 0, 0, 0, cst) }
-		e.generate(key, "900-249-08", 1, time.Date(y-1, 12, 20, 9, 0, 0, 0, cst)) // the opening stock
+		at := func(month time.Month, day int) time.Time { return time.Date(y, month, day, 9, 0, 0, 0, calendar.Zone) }
+		e.generate(key, "900-249-08", 1, time.Date(y-1, 12, 20, 9, 0, 0, 0, calendar.Zone)) // the opening stock
 		e.generate(key, "900-249-08", 2.5, at(1, 10))
 		e.generate(key, "900-041-49", 0.25, at(1, 31))
 		e.generate(key, "900-041-49", 7, at(2, 1)) // February: not in January's declaration
@@ -236,11 +235,11 @@ func TestDeclarations(t *testing.T) {
 			t.Fatalf("yearly submit: %+v %v", yd, err)
 		}
 
-		sc, err := e.svc.Schedule(e.ctx, ua, "", y, time.Date(y+1, 2, 1, 0, 0, 0, 0, cst))
+		sc, err := e.svc.Schedule(e.ctx, ua, "", y, time.Date(y+1, 2, 1, 0, 0, 0, 0, calendar.Zone))
 		if err != nil || sc.Items[0].Status != plan.Late || sc.Items[0].DeclarationID != d.ID || sc.Items[1].Status != plan.Overdue {
 			t.Fatalf("schedule: %+v %v", sc.Items[:2], err)
 		}
-		sc, err = e.svc.Schedule(e.ctx, unitAdmin(simple), "", y, time.Date(y+1, 2, 1, 0, 0, 0, 0, cst))
+		sc, err = e.svc.Schedule(e.ctx, unitAdmin(simple), "", y, time.Date(y+1, 2, 1, 0, 0, 0, 0, calendar.Zone))
 		if err != nil || sc.Items[4].Status != plan.Submitted {
 			t.Fatalf("simple schedule: %+v %v", sc.Items, err)
 		}
@@ -263,7 +262,7 @@ func TestCheckDue(t *testing.T) {
 		key, simple, reg := e.classed(y)
 		d := e.disposer() // not a generator: owes nothing here
 		if _, err := store.Exec(e.ctx, db.Writer(), `UPDATE units SET created_at = ? WHERE id = ?`,
-			time.Date(y, 1, 1, 0, 0, 0, 0, cst).UTC(), d.ID); err != nil {
+			time.Date(y, 1, 1, 0, 0, 0, 0, calendar.Zone).UTC(), d.ID); err != nil {
 			t.Fatal(err)
 		}
 		// January is declared in time for the key unit.
@@ -283,7 +282,7 @@ func TestCheckDue(t *testing.T) {
 			}
 			return n
 		}
-		feb1 := time.Date(y+1, 2, 1, 0, 0, 0, 0, cst)
+		feb1 := time.Date(y+1, 2, 1, 0, 0, 0, 0, calendar.Zone)
 		if n := check(feb1); n != 11+4 {
 			t.Fatalf("raised %d, want 15 (11 months, 4 quarters)", n)
 		}
@@ -318,7 +317,7 @@ func TestCheckDue(t *testing.T) {
 			t.Fatalf("February's alert after declaring: %q %v", status, err)
 		}
 		// After the yearly due date every generator owes its yearly declaration.
-		if n := check(time.Date(y+1, 4, 1, 0, 0, 0, 0, cst)); n != 3 {
+		if n := check(time.Date(y+1, 4, 1, 0, 0, 0, 0, calendar.Zone)); n != 3 {
 			t.Fatalf("yearly: raised %d, want 3", n)
 		}
 		var region string
@@ -330,7 +329,7 @@ func TestCheckDue(t *testing.T) {
 		if _, err := store.Exec(e.ctx, db.Writer(), `UPDATE alerts SET status = 'closed'`); err != nil {
 			t.Fatal(err)
 		}
-		if n := check(time.Date(y+1, 4, 2, 0, 0, 0, 0, cst)); n != 0 {
+		if n := check(time.Date(y+1, 4, 2, 0, 0, 0, 0, calendar.Zone)); n != 0 {
 			t.Fatalf("after closing: raised %d", n)
 		}
 	})

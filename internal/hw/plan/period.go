@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/errs"
 )
@@ -56,18 +57,18 @@ func ParsePeriod(s string) (Period, error) {
 
 func month1(year int, m time.Month) Period {
 	return Period{Key: fmt.Sprintf("%04d-%02d", year, int(m)), Kind: Monthly, Year: year,
-		From: time.Date(year, m, 1, 0, 0, 0, 0, cst).UTC(), To: time.Date(year, m+1, 1, 0, 0, 0, 0, cst).UTC()}
+		From: time.Date(year, m, 1, 0, 0, 0, 0, calendar.Zone).UTC(), To: time.Date(year, m+1, 1, 0, 0, 0, 0, calendar.Zone).UTC()}
 }
 
 func quarter(year, q int) Period {
 	m := time.Month(3*(q-1) + 1)
 	return Period{Key: fmt.Sprintf("%04d-Q%d", year, q), Kind: Quarterly, Year: year,
-		From: time.Date(year, m, 1, 0, 0, 0, 0, cst).UTC(), To: time.Date(year, m+3, 1, 0, 0, 0, 0, cst).UTC()}
+		From: time.Date(year, m, 1, 0, 0, 0, 0, calendar.Zone).UTC(), To: time.Date(year, m+3, 1, 0, 0, 0, 0, calendar.Zone).UTC()}
 }
 
 func whole(year int) Period {
 	return Period{Key: fmt.Sprintf("%04d", year), Kind: Yearly, Year: year,
-		From: time.Date(year, 1, 1, 0, 0, 0, 0, cst).UTC(), To: time.Date(year+1, 1, 1, 0, 0, 0, 0, cst).UTC()}
+		From: time.Date(year, 1, 1, 0, 0, 0, 0, calendar.Zone).UTC(), To: time.Date(year+1, 1, 1, 0, 0, 0, 0, calendar.Zone).UTC()}
 }
 
 // Periods lists the declarations a unit of class owes for year (HJ 1259):
@@ -92,7 +93,7 @@ func Periods(class string, year int) []Period {
 // for a quarter, the quarterly due day of the next quarter's first month; for
 // a year, the yearly due day of the next year.
 func (r Rules) Due(p Period) time.Time {
-	next := p.To.In(cst) // the first day after the period
+	next := p.To.In(calendar.Zone) // the first day after the period
 	switch p.Kind {
 	case Monthly:
 		return endOfDay(next.Year(), next.Month(), r.MonthlyDueDay)
@@ -105,5 +106,5 @@ func (r Rules) Due(p Period) time.Time {
 
 // DueDate is the due day as a calendar date, YYYY-MM-DD.
 func (r Rules) DueDate(p Period) string {
-	return r.Due(p).Add(-time.Nanosecond).In(cst).Format(time.DateOnly)
+	return r.Due(p).Add(-time.Nanosecond).In(calendar.Zone).Format(time.DateOnly)
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/auth"
 	"wufei/internal/catalog"
@@ -157,7 +158,7 @@ func wantFields(t *testing.T, err error, pairs ...string) {
 	}
 }
 
-func thisYear() int { return time.Now().In(time.FixedZone("CST", 8*3600)).Year() }
+func thisYear() int { return time.Now().In(calendar.Zone).Year() }
 
 func TestClass(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {

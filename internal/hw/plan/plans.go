@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"wufei/internal/calendar"
 	"wufei/internal/paging"
 
 	"github.com/google/uuid"
@@ -292,7 +293,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, id string, versi
 			_, err = alerts.Raise(ctx, tx, alerts.Alert{Kind: "plan_late", Severity: alerts.Warning,
 				Title: fmt.Sprintf("%d 年度危险废物管理计划逾期备案", r.Year),
 				Detail: fmt.Sprintf("%s 的 %d 年度管理计划于 %s 提交备案，晚于截止日 %s。", u.Name, r.Year,
-					tx.Now.In(cst).Format("2006-01-02"), due.Add(-time.Second).In(cst).Format("2006-01-02")),
+					tx.Now.In(calendar.Zone).Format("2006-01-02"), due.Add(-time.Second).In(calendar.Zone).Format("2006-01-02")),
 				Subject: "plan", SubjectID: r.ID, SubjectRef: r.FilingNumber, RegionCode: u.RegionCode,
 				UnitIDs: []string{r.UnitID}})
 		}

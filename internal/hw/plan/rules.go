@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/audit"
 	"wufei/internal/auth"
@@ -95,14 +96,10 @@ func LoadRules(ctx context.Context, q store.Querier) (Rules, error) {
 	return r, nil
 }
 
-// cst is China Standard Time: deadlines are calendar days in Huaibei, and
-// China keeps no daylight saving.
-var cst = time.FixedZone("CST", 8*3600)
-
 // endOfDay is the instant a deadline on the given day passes: the start of
 // the next day in China, in UTC.
 func endOfDay(year int, month time.Month, day int) time.Time {
-	return time.Date(year, month, day+1, 0, 0, 0, 0, cst).UTC()
+	return time.Date(year, month, day+1, 0, 0, 0, 0, calendar.Zone).UTC()
 }
 
 // PlanDue is the instant after which a plan for year is filed late.
@@ -112,7 +109,7 @@ func (r Rules) PlanDue(year int) time.Time {
 }
 
 // yearOf is the calendar year of t in China.
-func yearOf(t time.Time) int { return t.In(cst).Year() }
+func yearOf(t time.Time) int { return t.In(calendar.Zone).Year() }
 
 // Validate checks each rule against its range and names the field at fault.
 func (r Rules) Validate() error {

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/auth"
 	"wufei/internal/errs"
@@ -117,8 +118,6 @@ type Service struct {
 func NewService(db *store.DB, ind *indicator.Service) *Service {
 	return &Service{db: db, indicators: ind}
 }
-
-var cst = time.FixedZone("CST", 8*3600)
 
 // quarterNames are the quarters as a title writes them.
 var quarterNames = []string{"", "第一季度", "第二季度", "第三季度", "第四季度"}
@@ -448,7 +447,7 @@ func days(due, day string) int {
 
 // endOfDay is the instant day (YYYY-MM-DD) ends in China.
 func endOfDay(day string) time.Time {
-	t, err := time.ParseInLocation(time.DateOnly, day, cst)
+	t, err := time.ParseInLocation(time.DateOnly, day, calendar.Zone)
 	if err != nil {
 		return time.Time{}
 	}

@@ -3,6 +3,7 @@ package bulletin
 import (
 	"bytes"
 	"fmt"
+	"wufei/internal/calendar"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -100,7 +101,7 @@ func writeSheet(f *excelize.File, sh sheet, b Bulletin, title, head, wrap int) e
 	if err := f.SetCellStyle(sh.name, "A1", "A1", title); err != nil {
 		return err
 	}
-	if err := f.SetCellStr(sh.name, "A2", "统计截至 "+b.AsOf+"，生成于 "+b.GeneratedAt.In(cst).Format("2006-01-02 15:04")); err != nil {
+	if err := f.SetCellStr(sh.name, "A2", "统计截至 "+b.AsOf+"，生成于 "+b.GeneratedAt.In(calendar.Zone).Format("2006-01-02 15:04")); err != nil {
 		return err
 	}
 	if err := f.SetSheetRow(sh.name, "A3", &sh.header); err != nil {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"wufei/internal/calendar"
 
 	"github.com/google/uuid"
 
@@ -29,8 +30,6 @@ var planTargets = map[string]float64{
 	"cdw_recycling_rate": 52, "ihw_generation_intensity": 0.013, "ihw_utilization_rate": 36,
 	"medical_waste_treatment_rate": 100,
 }
-
-var cst = time.FixedZone("CST", 8*3600)
 
 // env is a migrated database with the reference data, the catalogue and the
 // indicator tree, and principals of the departments involved.
@@ -484,7 +483,7 @@ func (e *env) ledger(unit, region, kind, category, method string, tonnes float64
 		if _, err := store.Exec(e.ctx, tx, `INSERT INTO ledger_records (id, origin_id, unit_id, region_code, kind,
 			effect_kind, batch_code, occurred_at, waste_code, category, name, official_name, quantity_g, delta_g, method,
 			audit_seq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '废物', '废物', ?, ?, ?, 0, ?)`,
-			id, id, unit, region, kind, kind, fmt.Sprintf("CS%s%06d", at.In(cst).Format("20060102"), e.n), at.UTC(), code,
+			id, id, unit, region, kind, kind, fmt.Sprintf("CS%s%06d", at.In(calendar.Zone).Format("20060102"), e.n), at.UTC(), code,
 			category, g, g, method, tx.Now); err != nil {
 			return err
 		}
@@ -582,7 +581,7 @@ func TestComputed(t *testing.T) {
 			}
 		}
 
-		at := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 10, 0, 0, 0, cst) }
+		at := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 10, 0, 0, 0, calendar.Zone) }
 		gen := e.unit("340621", "340621P01") // coal-chemical park
 		gen2 := e.unit("340603", "")         // 相山区
 		clinic := e.unit("340603", "")
@@ -705,8 +704,8 @@ func TestRefresh(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		gen := e.unit("340602", "")
-		e.ledger(gen, "340602", "generation", "HW08", "", 10, time.Date(2026, 9, 3, 0, 0, 0, 0, cst))
-		e.ledger(gen, "340602", "in_house", "HW08", "C1", 4, time.Date(2026, 9, 4, 0, 0, 0, 0, cst))
+		e.ledger(gen, "340602", "generation", "HW08", "", 10, time.Date(2026, 9, 3, 0, 0, 0, 0, calendar.Zone))
+		e.ledger(gen, "340602", "in_house", "HW08", "C1", 4, time.Date(2026, 9, 4, 0, 0, 0, 0, calendar.Zone))
 		if err := indicator.Refresh(e.ctx, db, "340602", "2026-09"); err != nil {
 			t.Fatal(err)
 		}
@@ -719,7 +718,7 @@ func TestRefresh(t *testing.T) {
 		if err := indicator.Refresh(e.ctx, db, "340602", "2026-13"); code(err) != "period:period_format" {
 			t.Errorf("bad period: %v", err)
 		}
-		now := time.Date(2026, 10, 5, 12, 0, 0, 0, cst)
+		now := time.Date(2026, 10, 5, 12, 0, 0, 0, calendar.Zone)
 		if got := indicator.RecentPeriods(now); fmt.Sprint(got) != "[2026 2025 2026Q4 2026Q3 2026-10 2026-09]" {
 			t.Errorf("recent: %v", got)
 		}
@@ -733,7 +732,7 @@ func TestRefresh(t *testing.T) {
 			t.Fatalf("nothing changed, yet %d refreshed: %v", n, err)
 		}
 		// A record in 杜集区: its periods, the city's and the parks' are refreshed, not the other counties'.
-		e.ledger(gen, "340602", "generation", "HW08", "", 10, time.Date(2026, 9, 5, 0, 0, 0, 0, cst))
+		e.ledger(gen, "340602", "generation", "HW08", "", 10, time.Date(2026, 9, 5, 0, 0, 0, 0, calendar.Zone))
 		n, err = indicator.RefreshRecent(e.ctx, db, now)
 		if err != nil || n == 0 || n >= 6*len(areas)-6*3 {
 			t.Fatalf("after a record in 杜集区: %d refreshed, %v", n, err)
@@ -773,7 +772,7 @@ func TestRefresh(t *testing.T) {
 		if got := read("ihw_utilization_rate"); got != 20 {
 			t.Fatalf("before: %v", got)
 		}
-		e.ledger(gen, "340602", "in_house", "HW08", "R9", 2, time.Date(2026, 9, 6, 0, 0, 0, 0, cst))
+		e.ledger(gen, "340602", "in_house", "HW08", "R9", 2, time.Date(2026, 9, 6, 0, 0, 0, 0, calendar.Zone))
 		e.cell(gen, "340602", time.Date(2026, 9, 7, 0, 0, 0, 0, time.UTC))
 		if got := read("ihw_utilization_rate"); got != 20 {
 			t.Errorf("records recomputed on read within the lag: %v", got)

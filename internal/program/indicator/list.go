@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/audit"
 	"wufei/internal/auth"
@@ -129,7 +130,7 @@ func (s *Service) scope(ctx context.Context, p auth.Principal, f ListFilter) (Ar
 	case f.Period != "":
 		per, err = ParsePeriod("period", f.Period)
 	case f.Year == 0:
-		per = YearPeriod(time.Now().In(cst).Year())
+		per = YearPeriod(time.Now().In(calendar.Zone).Year())
 	default:
 		per, err = ParsePeriod("year", fmt.Sprint(f.Year))
 	}

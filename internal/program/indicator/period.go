@@ -5,13 +5,10 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/errs"
 )
-
-// cst is China Standard Time: periods are calendar years, quarters and
-// months in China. China keeps no daylight saving, so a fixed zone is exact.
-var cst = time.FixedZone("CST", 8*3600)
 
 // Period is a statistical period: a year ("2026"), a quarter ("2026Q3") or
 // a month ("2026-09").
@@ -36,7 +33,7 @@ func ParsePeriod(field, s string) (Period, error) {
 		return Period{}, errs.Field(field, "period_range", "统计年份须在 2000 至 2100 之间")
 	}
 	p := Period{Code: s, Kind: periodKindYear, Year: y}
-	from, months := time.Date(y, 1, 1, 0, 0, 0, 0, cst), 12
+	from, months := time.Date(y, 1, 1, 0, 0, 0, 0, calendar.Zone), 12
 	switch {
 	case m[2] != "":
 		q, _ := strconv.Atoi(m[2])
@@ -57,9 +54,9 @@ func YearPeriod(y int) Period {
 
 // QuarterOf is the code of the quarter t falls in, in China.
 func QuarterOf(t time.Time) string {
-	t = t.In(cst)
+	t = t.In(calendar.Zone)
 	return fmt.Sprintf("%dQ%d", t.Year(), (int(t.Month())+2)/3)
 }
 
 // MonthOf is the code of the month t falls in, in China.
-func MonthOf(t time.Time) string { return t.In(cst).Format("2006-01") }
+func MonthOf(t time.Time) string { return t.In(calendar.Zone).Format("2006-01") }

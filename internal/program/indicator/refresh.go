@@ -8,6 +8,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/jobs"
 	"wufei/internal/store"
@@ -129,9 +130,9 @@ func refreshTx(ctx context.Context, tx *store.Tx, a Area, p Period, ids ...strin
 // RecentPeriods are the periods the scheduled refresh keeps current at now:
 // this year and last, this quarter and last, this month and last.
 func RecentPeriods(now time.Time) []string {
-	t := now.In(cst)
+	t := now.In(calendar.Zone)
 	lastQ := t.AddDate(0, -3, 0)
-	lastM := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, cst).AddDate(0, -1, 0)
+	lastM := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, calendar.Zone).AddDate(0, -1, 0)
 	return []string{fmt.Sprint(t.Year()), fmt.Sprint(t.Year() - 1), QuarterOf(t), QuarterOf(lastQ), MonthOf(t), MonthOf(lastM)}
 }
 

@@ -3,6 +3,7 @@ package task
 import (
 	"context"
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/alerts"
 	"wufei/internal/auth"
@@ -58,7 +59,7 @@ type LateMilestone struct {
 // LateMilestones lists milestones due on or before day that were still open
 // at the end of it: open now, or done only afterwards.
 func LateMilestones(ctx context.Context, q store.Querier, day string) ([]LateMilestone, error) {
-	end, err := time.ParseInLocation(time.DateOnly, day, cst)
+	end, err := time.ParseInLocation(time.DateOnly, day, calendar.Zone)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +133,7 @@ func CheckOverdue(ctx context.Context, db *store.DB, now time.Time) (int, error)
 // endOfDay is the instant a due date passes: the start of the next day in
 // China.
 func endOfDay(day string) time.Time {
-	t, err := time.ParseInLocation(time.DateOnly, day, cst)
+	t, err := time.ParseInLocation(time.DateOnly, day, calendar.Zone)
 	if err != nil {
 		return time.Time{}
 	}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+	"wufei/internal/calendar"
 
 	"wufei/internal/audit"
 	"wufei/internal/auth"
@@ -131,12 +132,8 @@ func ruleFields(r Rules) map[string]json.RawMessage {
 	return m
 }
 
-// cst is China Standard Time: dates in the programme are Huaibei's calendar
-// days, and China keeps no daylight saving.
-var cst = time.FixedZone("CST", 8*3600)
-
 // Today is the calendar day of t in China, YYYY-MM-DD.
-func Today(t time.Time) string { return t.In(cst).Format(time.DateOnly) }
+func Today(t time.Time) string { return t.In(calendar.Zone).Format(time.DateOnly) }
 
 // Period is a reporting period: a quarter, or a month when departments
 // report monthly.
