@@ -58,7 +58,7 @@ func ListWasteCodes(ctx context.Context, q store.Querier, f Filter) ([]WasteCode
 	if s := strings.TrimSpace(f.Query); s != "" {
 		// LOWER on both sides because LIKE is case-insensitive on SQLite and
 		// case-sensitive on PostgreSQL; the user's % and _ are literal.
-		pat := "%" + escapeLike(strings.ToLower(s)) + "%"
+		pat := store.Contains(strings.ToLower(s))
 		where = append(where, `(LOWER(code) LIKE ? ESCAPE '\' OR LOWER(description) LIKE ? ESCAPE '\')`)
 		args = append(args, pat, pat)
 	}
@@ -83,10 +83,6 @@ func ListWasteCodes(ctx context.Context, q store.Querier, f Filter) ([]WasteCode
 		next = out[limit-1].Code
 	}
 	return out, next, nil
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // GetWasteCode returns one code. A malformed code is an Invalid error, an

@@ -272,7 +272,7 @@ func (s *Service) ListUnits(ctx context.Context, p auth.Principal, f UnitFilter)
 	}
 	if f.Query != "" {
 		where = append(where, "(LOWER(u.name) LIKE ? ESCAPE '\\' OR u.uscc LIKE ? ESCAPE '\\')")
-		like := "%" + escapeLike(strings.ToLower(f.Query)) + "%"
+		like := store.Contains(strings.ToLower(f.Query))
 		args = append(args, like, strings.ToUpper(like))
 	}
 	limit, after, err := paging.Args(f.Limit, f.After)
@@ -359,10 +359,6 @@ func nullIfEmpty(s string) any {
 		return nil
 	}
 	return s
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
