@@ -85,7 +85,7 @@ func (s *server) renderContainers(w http.ResponseWriter, r *http.Request, p auth
 				d.Facilities = append(d.Facilities, option{Value: f.Code, Label: f.Name})
 			}
 		}
-		if d.Codes, _, ferr = catalog.ListWasteCodes(ctx, s.DB.Reader(), catalog.Filter{Limit: catalog.MaxLimit}); ferr != nil {
+		if d.Codes, ferr = s.wasteCodes(ctx); ferr != nil {
 			s.fail(w, r, ferr)
 			return
 		}

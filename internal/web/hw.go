@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"wufei/internal/calendar"
+	"wufei/internal/catalog"
 
 	"rsc.io/qr"
 
@@ -226,4 +228,17 @@ func qrSVG(text, label string) (template.HTML, error) {
 	}
 	b.WriteString(`"/></svg>`)
 	return template.HTML(b.String()), nil // built here from numbers and escaped text
+}
+
+// wasteCodes is the whole catalogue, for the code datalists of the forms.
+func (s *server) wasteCodes(ctx context.Context) ([]catalog.WasteCode, error) {
+	var all []catalog.WasteCode
+	after := ""
+	for {
+		page, next, err := catalog.ListWasteCodes(ctx, s.DB.Reader(), catalog.Filter{Limit: catalog.MaxLimit, After: after})
+		if err != nil || next == "" {
+			return append(all, page...), err
+		}
+		all, after = append(all, page...), next
+	}
 }

@@ -268,7 +268,7 @@ func (s *server) renderManifestNew(w http.ResponseWriter, r *http.Request, p aut
 			d.Vehicles = append(d.Vehicles, option{Value: v.Plate, Label: n + " · " + v.Kind})
 		}
 	}
-	if d.Codes, _, err = catalog.ListWasteCodes(ctx, s.DB.Reader(), catalog.Filter{Limit: catalog.MaxLimit}); err != nil {
+	if d.Codes, err = s.wasteCodes(ctx); err != nil {
 		s.fail(w, r, err)
 		return
 	}

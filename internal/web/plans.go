@@ -98,7 +98,7 @@ func (s *server) renderPlans(w http.ResponseWriter, r *http.Request, p auth.Prin
 			ClassKey: optionLabel(planClasses, it.Class), Submitted: minuteOf(it.SubmittedAt)})
 	}
 	if d.CanCreate && !isHTMX(r) {
-		if d.Codes, _, err = catalog.ListWasteCodes(ctx, s.DB.Reader(), catalog.Filter{Limit: catalog.MaxLimit}); err != nil {
+		if d.Codes, err = s.wasteCodes(ctx); err != nil {
 			s.fail(w, r, err)
 			return
 		}
