@@ -58,6 +58,7 @@ func newCalc(q store.Querier) *calc { return &calc{q: q, ledger: map[string]ledg
 const (
 	groupRecords = "records" // ledger records, manifests
 	groupCells   = "cells"   // zero-waste cells
+	groupStreams = "streams" // records of the other solid-waste streams
 )
 
 // groups lists the groups with the audit entries that make them stale.
@@ -65,6 +66,7 @@ const (
 var groups = []struct{ name, relevant string }{
 	{groupRecords, `entity IN ('ledger_record', 'manifest', 'unit')`},
 	{groupCells, `(entity LIKE '%cell%' OR entity = 'unit')`},
+	{groupStreams, `entity LIKE 'stream\_%' ESCAPE '\'`},
 }
 
 // engine holds the computed indicators, by id, with their group.
