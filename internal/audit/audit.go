@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -101,20 +102,18 @@ func (e *Entry) Leaf() []byte {
 // The head row is updated first, which serialises appenders on PostgreSQL
 // (a row lock) as SQLite's IMMEDIATE transaction already does; the sequence
 // is therefore gapless.
+//
+// The head and the tree's recent hashes are also kept in memory (see
+// heads), so an append is usually three statements: the head moved on
+// only if it is still the one the entry chains to, the tree hashes, and the
+// entry. When the head has moved (another process, a rollback), Append
+// reads it and chains to it.
 func Append(ctx context.Context, tx *store.Tx, actor Actor, rec Record) (int64, error) {
 	change, err := json.Marshal(rec.Change)
 	if err != nil {
 		return 0, fmt.Errorf("audit: change: %w", err)
 	}
-	var head struct {
-		Seq  int64  `db:"seq"`
-		Hash []byte `db:"hash"`
-	}
-	if err := store.Get(ctx, tx, &head, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq - 1 AS seq, hash`); err != nil {
-		return 0, fmt.Errorf("audit: head: %w", err)
-	}
 	e := Entry{
-		Seq:           head.Seq + 1,
 		At:            tx.Now,
 		ActorUserID:   actor.UserID,
 		ActorUsername: actor.Username,
@@ -126,15 +125,36 @@ func Append(ctx context.Context, tx *store.Tx, actor Actor, rec Record) (int64, 
 		UnitID:        rec.UnitID,
 		RegionCode:    rec.RegionCode,
 		Change:        string(change),
-		PrevHash:      head.Hash,
 	}
-	if e.PrevHash == nil {
-		e.PrevHash = []byte{}
+	hd := heads.Of(tx)
+	tx.OnRollback(hd.forget)
+	seq, prev, known := hd.snapshot()
+	moved := !known
+	if known {
+		chain(&e, seq, prev)
+		n, err := store.Exec(ctx, tx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ?`,
+			e.Seq, e.Hash, seq, prev)
+		if err != nil {
+			return 0, fmt.Errorf("audit: head: %w", err)
+		}
+		moved = n == 0
 	}
-	h := tlog.RecordHash(e.Leaf())
-	e.Hash = h[:]
+	if moved {
+		hd.forget()
+		var head struct {
+			Seq  int64  `db:"seq"`
+			Hash []byte `db:"hash"`
+		}
+		if err := store.Get(ctx, tx, &head, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq - 1 AS seq, hash`); err != nil {
+			return 0, fmt.Errorf("audit: head: %w", err)
+		}
+		chain(&e, head.Seq, head.Hash)
+		if _, err := store.Exec(ctx, tx, `UPDATE audit_head SET hash = ? WHERE id = 1`, e.Hash); err != nil {
+			return 0, fmt.Errorf("audit: head: %w", err)
+		}
+	}
 	// The tree's stored hashes for record n = seq-1.
-	hashes, err := tlog.StoredHashesForRecordHash(e.Seq-1, h, txHashReader{ctx, tx})
+	hashes, err := tlog.StoredHashesForRecordHash(e.Seq-1, tlog.Hash(e.Hash), hd.reader(ctx, tx))
 	if err != nil {
 		return 0, fmt.Errorf("audit: tree: %w", err)
 	}
@@ -155,10 +175,108 @@ func Append(ctx context.Context, tx *store.Tx, actor Actor, rec Record) (int64, 
 		e.UnitID, e.RegionCode, e.Change, e.PrevHash, e.Hash); err != nil {
 		return 0, fmt.Errorf("audit: entry: %w", err)
 	}
-	if _, err := store.Exec(ctx, tx, `UPDATE audit_head SET hash = ? WHERE id = 1`, e.Hash); err != nil {
-		return 0, fmt.Errorf("audit: head: %w", err)
-	}
+	hd.advance(e.Seq, e.Hash, base, hashes)
 	return e.Seq, nil
+}
+
+// chain makes e the entry after the one numbered seq with the given hash.
+func chain(e *Entry, seq int64, prev []byte) {
+	e.Seq, e.PrevHash = seq+1, prev
+	if e.PrevHash == nil {
+		e.PrevHash = []byte{}
+	}
+	h := tlog.RecordHash(e.Leaf())
+	e.Hash = h[:]
+}
+
+// head is the log's head as this process last wrote or read it, with the
+// tree hashes written or read lately: an append needs the hashes of the
+// tree's right edge, which were nearly all written by the appends just
+// before it. It moves on as entries are appended, ahead of the commit, and
+// is forgotten when a transaction that appended rolls back. It is only a
+// guess: Append moves the stored head on only if it is still the one the
+// guess names, so a stale guess costs a read, never a broken chain. The
+// lock is never held across a statement: on PostgreSQL one transaction may
+// wait for another's row lock on the head.
+type head struct {
+	mu    sync.Mutex
+	known bool
+	seq   int64
+	hash  []byte
+	tree  map[int64]tlog.Hash
+}
+
+// maxTreeCache bounds the remembered tree hashes; past it they are dropped
+// and the few still needed are read again.
+const maxTreeCache = 8192
+
+var heads = &store.Local[head]{New: func() *head { return &head{} }}
+
+func (h *head) snapshot() (int64, []byte, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.seq, h.hash, h.known
+}
+
+func (h *head) forget() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.known, h.seq, h.hash, h.tree = false, 0, nil, nil
+}
+
+// advance records the entry numbered seq as the head, with its tree hashes.
+func (h *head) advance(seq int64, hash []byte, base int64, hashes []tlog.Hash) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.known || seq > h.seq {
+		h.known, h.seq, h.hash = true, seq, hash
+	}
+	h.remember(base, hashes)
+}
+
+// remember keeps tree hashes stored from index base on; h.mu is held.
+func (h *head) remember(base int64, hashes []tlog.Hash) {
+	if h.tree == nil || len(h.tree) > maxTreeCache {
+		h.tree = make(map[int64]tlog.Hash, 64)
+	}
+	for i, sh := range hashes {
+		h.tree[base+int64(i)] = sh
+	}
+}
+
+// reader reads tree hashes from memory, and those it lacks from tx.
+func (h *head) reader(ctx context.Context, tx *store.Tx) tlog.HashReaderFunc {
+	return func(indexes []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(indexes))
+		var missing []int // positions in indexes
+		h.mu.Lock()
+		for i, idx := range indexes {
+			if sh, ok := h.tree[idx]; ok {
+				out[i] = sh
+			} else {
+				missing = append(missing, i)
+			}
+		}
+		h.mu.Unlock()
+		if len(missing) == 0 {
+			return out, nil
+		}
+		want := make([]int64, len(missing))
+		for j, i := range missing {
+			want[j] = indexes[i]
+		}
+		read, err := readHashes(ctx, tx, want)
+		if err != nil {
+			return nil, err
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for j, i := range missing {
+			out[i] = read[j]
+			h.remember(want[j], read[j:j+1])
+		}
+		return out, nil
+	}
 }
 
 // txHashReader reads stored tree hashes inside a transaction.

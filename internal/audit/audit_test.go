@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
@@ -630,4 +631,57 @@ func seqs(es []audit.Entry) []int64 {
 		out[i] = e.Seq
 	}
 	return out
+}
+
+// Two handles on one database, as two server processes would have, append
+// concurrently while some of their transactions roll back: each handle's
+// remembered head goes stale under the other's appends and its own
+// rollbacks, and the chain stays whole and gapless.
+func TestTwoHandlesAppend(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(e.Name, func(t *testing.T) { twoHandles(t, e) })
+	}
+}
+
+func twoHandles(t *testing.T, e storetest.Engine) {
+	db, u := e.Open(t)
+	other, err := store.Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	boom := errors.New("boom")
+	var wg sync.WaitGroup
+	var kept atomic.Int64
+	errc := make(chan error, 200)
+	for w, h := range []*store.DB{db, other, db, other} {
+		wg.Go(func() {
+			for i := range 25 {
+				err := h.Tx(ctx, func(tx *store.Tx) error {
+					for range 1 + i%2 {
+						if _, err := audit.Append(ctx, tx, actor, rec(w*100+i)); err != nil {
+							return err
+						}
+					}
+					if i%7 == 3 {
+						return boom
+					}
+					return nil
+				})
+				switch {
+				case err == nil:
+					kept.Add(int64(1 + i%2))
+				case !errors.Is(err, boom):
+					errc <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	checkChain(t, db, int(kept.Load()))
+	mustVerify(t, db, "")
 }

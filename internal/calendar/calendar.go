@@ -94,8 +94,14 @@ type Calendar struct {
 	overrides map[date]override
 }
 
-// Load reads the overrides once and returns the calendar.
-func Load(ctx context.Context, q store.Querier) (*Calendar, error) {
+// Load returns the calendar with the overrides as stored. It is memoised:
+// every manifest step asks it, and administrators rarely change it.
+func Load(ctx context.Context, q store.Querier) (*Calendar, error) { return memo.Get(ctx, q) }
+
+var memo = &store.Memo[*Calendar]{Table: "calendar_days", Load: load}
+
+// load reads the overrides and builds the calendar.
+func load(ctx context.Context, q store.Querier) (*Calendar, error) {
 	var rows []struct {
 		Day     string `db:"day"`
 		Working bool   `db:"working"`

@@ -45,6 +45,7 @@ func SetDay(ctx context.Context, tx *store.Tx, p auth.Principal, day string, wor
 	if err != nil {
 		return Day{}, err
 	}
+	store.Changed(tx, "calendar_days")
 	if _, err := store.Exec(ctx, tx, `INSERT INTO calendar_days (day, working, note) VALUES (?, ?, ?)
 		ON CONFLICT (day) DO UPDATE SET working = excluded.working, note = excluded.note`, day, working, note); err != nil {
 		return Day{}, err
@@ -68,6 +69,7 @@ func ClearDay(ctx context.Context, tx *store.Tx, p auth.Principal, day string) e
 	if before == nil {
 		return errs.E(errs.NotFound, "calendar_day_not_found", "该日没有调整记录")
 	}
+	store.Changed(tx, "calendar_days")
 	if _, err := store.Exec(ctx, tx, `DELETE FROM calendar_days WHERE day = ?`, day); err != nil {
 		return err
 	}

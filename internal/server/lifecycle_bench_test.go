@@ -100,17 +100,22 @@ func BenchmarkLifecycle(b *testing.B) {
 				b.ReportAllocs()
 				before := store.Statements.Load()
 				for b.Loop() {
-					var m struct {
-						ID string `json:"id"`
-					}
-					c.call(gen, "POST", "/api/v1/manifests", body, &m)
-					c.call(gen, "POST", "/api/v1/manifests/"+m.ID+"/submit", nil, nil)
-					c.call(carrier, "POST", "/api/v1/manifests/"+m.ID+"/pickup", nil, nil)
-					c.call(disposer, "POST", "/api/v1/manifests/"+m.ID+"/receive", `{"lines":[{"line_no":1,"received_t":1.2}]}`, nil)
-					c.call(disposer, "POST", "/api/v1/manifests/"+m.ID+"/complete", `{"lines":[{"line_no":1,"method":"R9"}]}`, nil)
+					c.lifecycle(gen, carrier, disposer, body)
 				}
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lifecycles/s")
 				b.ReportMetric(float64(store.Statements.Load()-before)/float64(b.N), "statements/op")
+			})
+			// The same with concurrent clients, as a city's parties work: the
+			// HTTP, JSON and checks of one request overlap another's writes.
+			b.Run("http-concurrent", func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetParallelism(4)
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						c.lifecycle(gen, carrier, disposer, body)
+					}
+				})
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lifecycles/s")
 			})
 		})
 	}
@@ -123,6 +128,18 @@ type benchClient struct {
 	b    *testing.B
 	base string
 	hc   *http.Client
+}
+
+// lifecycle walks one manifest from create to complete.
+func (c *benchClient) lifecycle(gen, carrier, disposer, body string) {
+	var m struct {
+		ID string `json:"id"`
+	}
+	c.call(gen, "POST", "/api/v1/manifests", body, &m)
+	c.call(gen, "POST", "/api/v1/manifests/"+m.ID+"/submit", nil, nil)
+	c.call(carrier, "POST", "/api/v1/manifests/"+m.ID+"/pickup", nil, nil)
+	c.call(disposer, "POST", "/api/v1/manifests/"+m.ID+"/receive", `{"lines":[{"line_no":1,"received_t":1.2}]}`, nil)
+	c.call(disposer, "POST", "/api/v1/manifests/"+m.ID+"/complete", `{"lines":[{"line_no":1,"method":"R9"}]}`, nil)
 }
 
 func (c *benchClient) login(user string) string {

@@ -55,29 +55,83 @@ var Defaults = Rules{
 	ApprovalMaxMonths:        12,
 }
 
-// Load returns the defaults overlaid with the stored values. The table holds
-// one row per changed rule, its value as JSON.
+// Load returns the defaults overlaid with the stored values.
 func Load(ctx context.Context, q store.Querier) (Rules, error) {
 	r := Defaults
-	var rows []struct {
-		Key   string `db:"key"`
-		Value string `db:"value"`
-	}
-	if err := store.Select(ctx, q, &rows, `SELECT key, value FROM settings`); err != nil {
+	stored, err := Stored(ctx, q)
+	if err != nil {
 		return r, err
 	}
-	if len(rows) == 0 {
-		return r, nil
-	}
-	m := map[string]json.RawMessage{}
-	for _, row := range rows {
-		m[row.Key] = json.RawMessage(row.Value)
-	}
-	b, _ := json.Marshal(m)
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := Decode(stored, &r); err != nil {
 		return Defaults, fmt.Errorf("settings: %w", err)
 	}
 	return r, nil
+}
+
+// stored memoises the settings table, which every manifest step reads and
+// administrators rarely change.
+var stored = &store.Memo[map[string]json.RawMessage]{Table: "settings",
+	Load: func(ctx context.Context, q store.Querier) (map[string]json.RawMessage, error) {
+		var rows []struct {
+			Key   string `db:"key"`
+			Value string `db:"value"`
+		}
+		if err := store.Select(ctx, q, &rows, `SELECT key, value FROM settings`); err != nil {
+			return nil, err
+		}
+		m := make(map[string]json.RawMessage, len(rows))
+		for _, row := range rows {
+			m[row.Key] = json.RawMessage(row.Value)
+		}
+		return m, nil
+	}}
+
+// Stored returns the settings table — one row per rule changed from its
+// default, key → JSON value — for this package's rules and the other
+// packages' that keep theirs in the same table. Callers must not modify it.
+func Stored(ctx context.Context, q store.Querier) (map[string]json.RawMessage, error) {
+	return stored.Get(ctx, q)
+}
+
+// Decode overlays the stored values on rules, a pointer to a struct whose
+// JSON keys name the rules; keys it does not have are left alone.
+func Decode(stored map[string]json.RawMessage, rules any) error {
+	if len(stored) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(stored)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, rules)
+}
+
+// Write stores rules in tx: the values that differ from defaults (both
+// structs of the same type) as rows, the others by removing their rows, so
+// a later change of a default reaches every rule nobody set.
+func Write(ctx context.Context, tx *store.Tx, rules, defaults any) error {
+	want, err := fields(rules)
+	if err != nil {
+		return err
+	}
+	def, err := fields(defaults)
+	if err != nil {
+		return err
+	}
+	store.Changed(tx, "settings")
+	for key, value := range want {
+		if bytes.Equal(value, def[key]) {
+			_, err = store.Exec(ctx, tx, `DELETE FROM settings WHERE key = ?`, key)
+		} else {
+			_, err = store.Exec(ctx, tx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+				ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+				key, string(value), tx.Now)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PlanChecks are the values of PlanCheck.
@@ -125,31 +179,14 @@ func Save(ctx context.Context, db *store.DB, p auth.Principal, r Rules) (Rules, 
 	if err := r.Validate(); err != nil {
 		return Rules{}, err
 	}
-	want, err := fields(r)
-	if err != nil {
-		return Rules{}, err
-	}
-	defaults, err := fields(Defaults)
-	if err != nil {
-		return Rules{}, err
-	}
 	var saved Rules
-	err = db.Tx(ctx, func(tx *store.Tx) error {
+	err := db.Tx(ctx, func(tx *store.Tx) error {
 		before, err := Load(ctx, tx)
 		if err != nil {
 			return err
 		}
-		for key, value := range want {
-			if bytes.Equal(value, defaults[key]) {
-				_, err = store.Exec(ctx, tx, `DELETE FROM settings WHERE key = ?`, key)
-			} else {
-				_, err = store.Exec(ctx, tx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-					ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-					key, string(value), tx.Now)
-			}
-			if err != nil {
-				return err
-			}
+		if err := Write(ctx, tx, r, Defaults); err != nil {
+			return err
 		}
 		if saved, err = Load(ctx, tx); err != nil {
 			return err
@@ -165,7 +202,7 @@ func Save(ctx context.Context, db *store.DB, p auth.Principal, r Rules) (Rules, 
 }
 
 // fields splits rules into their JSON keys and values, the rows of the table.
-func fields(r Rules) (map[string]json.RawMessage, error) {
+func fields(r any) (map[string]json.RawMessage, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, err

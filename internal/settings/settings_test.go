@@ -49,6 +49,7 @@ func TestSave(t *testing.T) {
 
 		// Another package's row in the same table is left alone.
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			store.Changed(tx, "settings")
 			_, err := store.Exec(ctx, tx, `INSERT INTO settings (key, value, updated_at) VALUES ('whitelist_provinces', '["34"]', ?)`, tx.Now)
 			return err
 		}); err != nil {

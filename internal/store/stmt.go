@@ -97,6 +97,7 @@ func (c *stmtCache) close() {
 type Pool struct {
 	*sqlx.DB
 	cache *stmtCache
+	db    *DB
 }
 
 // prepared returns a ready statement for query on q, bound to q's

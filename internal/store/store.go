@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,7 +48,10 @@ type DB struct {
 	w       *sqlx.DB
 	r       *sqlx.DB
 	wcache  *stmtCache // SQLite only
+	group   *group     // SQLite only
 	reader  *Pool
+	locals  sync.Map // *Memo[T] → memoEntry[T], *Local[T] → *T
+	gens    generations
 }
 
 // Open parses a database URL — "sqlite:PATH" (or "sqlite::memory:") or
@@ -71,6 +75,7 @@ var sqlitePragmas = []string{
 	"foreign_keys(1)",
 	"temp_store(MEMORY)",
 	"cache_size(-16000)",
+	"wal_autocheckpoint(100000)",
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
@@ -114,6 +119,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(max(4, 2*runtime.GOMAXPROCS(0)))
 	r.SetMaxIdleConns(max(4, 2*runtime.GOMAXPROCS(0)))
 	db := &DB{Dialect: SQLite, w: w, r: r, wcache: newStmtCache(w), reader: &Pool{DB: r, cache: newStmtCache(r)}}
+	db.group, db.reader.db = &group{db: db}, db
 	if err := w.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: sqlite: %w", err)
@@ -133,7 +139,9 @@ func openPostgres(ctx context.Context, dbURL string) (*DB, error) {
 		x.Close()
 		return nil, fmt.Errorf("store: postgres %s: %w", redact(dbURL), err)
 	}
-	return &DB{Dialect: Postgres, w: x, r: x, reader: &Pool{DB: x}}, nil
+	db := &DB{Dialect: Postgres, w: x, r: x, reader: &Pool{DB: x}}
+	db.reader.db = db
+	return db, nil
 }
 
 // Close closes both pools.
@@ -163,38 +171,64 @@ type Querier interface {
 }
 
 // Tx is a write transaction. Now is taken once so that every row and audit
-// entry written in one transaction carries the same time.
+// entry written in one transaction carries the same time. Its statements run
+// to their end even when the caller's context ends: on SQLite they may share
+// a database transaction with other callers' (see group).
 type Tx struct {
 	*sqlx.Tx
 	Dialect Dialect
 	Now     time.Time
 	cache   *stmtCache
+	db      *DB
+	after   []func()        // see AfterCommit
+	undo    []func()        // see OnRollback
+	changed map[string]bool // tables changed, see Changed
+}
+
+// AfterCommit runs f once the transaction has committed, before the next
+// write transaction begins; nothing runs if it rolls back. It is for
+// in-memory state that mirrors what the transaction wrote.
+func (tx *Tx) AfterCommit(f func()) { tx.after = append(tx.after, f) }
+
+// OnRollback runs f if the transaction's work is rolled back, for in-memory
+// state updated ahead of the commit.
+func (tx *Tx) OnRollback(f func()) { tx.undo = append(tx.undo, f) }
+
+func run(fs []func()) {
+	for _, f := range fs {
+		f()
+	}
 }
 
 // Tx runs fn in a write transaction and commits it if fn returns nil. On
-// SQLite the transaction begins IMMEDIATE, so writers are serialised up front.
+// SQLite, concurrent callers share commits (see group) and the transaction
+// begins IMMEDIATE, so writers are serialised up front.
 func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.group != nil {
+		return db.group.run(ctx, fn)
+	}
 	x, err := db.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{Tx: x, Dialect: db.Dialect, Now: Now(), cache: db.wcache}
+	tx := &Tx{Tx: x, Dialect: db.Dialect, Now: Now(), cache: db.wcache, db: db}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = x.Rollback()
+			run(tx.undo)
 			panic(p)
 		}
 	}()
 	if err := fn(tx); err != nil {
 		_ = x.Rollback()
+		run(tx.undo)
 		return err
 	}
 	if err := x.Commit(); err != nil {
+		run(tx.undo)
 		return fmt.Errorf("store: commit: %w", mapErr(err))
 	}
-	if db.wcache != nil {
-		db.wcache.prepareNoted(ctx)
-	}
+	run(tx.after)
 	return nil
 }
 
@@ -202,10 +236,26 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 // /metrics and for benchmarks that report statements per operation.
 var Statements atomic.Int64
 
+var TraceHook func(string) // TEMP
+func traceQ(q string) {
+	if TraceHook != nil {
+		TraceHook(q)
+	}
+}
+
 // Contains is a LIKE pattern matching s anywhere, with s's own % and _ taken
 // literally; use it as `x LIKE ? ESCAPE '\'`, which both engines accept.
 func Contains(s string) string {
 	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
+}
+
+// StringAgg is the engine's aggregate that joins expr's values with commas,
+// in no particular order.
+func StringAgg(q Querier, expr string) string {
+	if q.DriverName() == "pgx" {
+		return "string_agg(" + expr + ", ',')"
+	}
+	return "group_concat(" + expr + ", ',')"
 }
 
 // Now is the current time as the store keeps it: UTC, microsecond precision,
@@ -215,6 +265,8 @@ func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 // Get scans one row into dest; no row is ErrNotFound.
 func Get(ctx context.Context, q Querier, dest any, query string, args ...any) error {
 	Statements.Add(1)
+	traceQ(query)
+	ctx = detach(ctx, q)
 	query = q.Rebind(query)
 	var err error
 	if st := prepared(ctx, q, query); st != nil {
@@ -231,6 +283,8 @@ func Get(ctx context.Context, q Querier, dest any, query string, args ...any) er
 // Select scans all rows into dest, a pointer to a slice.
 func Select(ctx context.Context, q Querier, dest any, query string, args ...any) error {
 	Statements.Add(1)
+	traceQ(query)
+	ctx = detach(ctx, q)
 	query = q.Rebind(query)
 	if st := prepared(ctx, q, query); st != nil {
 		return mapErr(st.SelectContext(ctx, dest, args...))
@@ -241,6 +295,8 @@ func Select(ctx context.Context, q Querier, dest any, query string, args ...any)
 // Exec runs a statement and returns the number of rows it affected.
 func Exec(ctx context.Context, q Querier, query string, args ...any) (int64, error) {
 	Statements.Add(1)
+	traceQ(query)
+	ctx = detach(ctx, q)
 	query = q.Rebind(query)
 	var res sql.Result
 	var err error
@@ -253,6 +309,16 @@ func Exec(ctx context.Context, q Querier, query string, args ...any) (int64, err
 		return 0, mapErr(err)
 	}
 	return res.RowsAffected()
+}
+
+// detach lets a transaction's statements run to their end: cancelling one
+// midway would roll back the whole SQLite transaction, which other callers'
+// work may share. (It also spares the driver a watcher per statement.)
+func detach(ctx context.Context, q Querier) context.Context {
+	if _, ok := q.(*Tx); ok {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // In expands the slice arguments of "IN (?)" lists; Select and Get rebind

@@ -41,8 +41,8 @@ func TestManifestBrowser(t *testing.T) {
 	logIn("gen", "/manifests/new", "#manifest-form")
 	step(t, ctx, "fill the manifest",
 		chromedp.SetValue(chromedp.CSS("#f-receiver_unit_id"), l.disposer.ID),
-		chromedp.SetValue(chromedp.CSS("#f-carrier_unit_id"), l.carrier.ID),
-		chromedp.SendKeys(chromedp.CSS("#f-vehicle_plate"), "皖F3A721"),
+		chromedp.SetValue(chromedp.CSS("#f-carriers-0-carrier_unit_id"), l.carrier.ID),
+		chromedp.SendKeys(chromedp.CSS("#f-carriers-0-vehicle_plate"), "皖F3A721"),
 		chromedp.SendKeys(chromedp.CSS("#f-lines-0-waste_code"), "900-249-08"),
 		chromedp.SendKeys(chromedp.CSS("#f-lines-0-quantity_t"), "1.2"),
 		chromedp.SetValue(chromedp.CSS("#f-lines-0-form"), "L"),

@@ -142,9 +142,20 @@ type lineForm struct {
 	WasteCode, QuantityT, Form, Packaging, PackageCount, ContainerIDs string
 }
 
+// legForm is one leg of the carriage: the carrier and its vehicle, in the
+// order they hand the waste over.
+type legForm struct {
+	Index, No                   int
+	CarrierUnitID, VehiclePlate string
+}
+
+// legRows is how many legs the form offers; the API takes up to five.
+const legRows = 3
+
 type manifestForm struct {
-	ReceiverUnitID, CarrierUnitID, VehiclePlate, EmergencyMeasures string
-	Lines                                                          []lineForm
+	ReceiverUnitID, EmergencyMeasures string
+	Legs                              []legForm
+	Lines                             []lineForm
 	// ID and Version are set when the form edits a draft.
 	ID      string
 	Version int64
@@ -176,8 +187,9 @@ func (s *server) manifestEdit(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return
 	}
 	f := manifestForm{ID: m.ID, Version: m.Version, ReceiverUnitID: m.ReceiverUnitID, EmergencyMeasures: m.EmergencyMeasures}
-	if len(m.Carriers) > 0 {
-		f.CarrierUnitID, f.VehiclePlate = m.Carriers[0].CarrierUnitID, m.Carriers[0].VehiclePlate
+	f.Legs = emptyLegs(max(legRows, len(m.Carriers)))
+	for i, c := range m.Carriers {
+		f.Legs[i].CarrierUnitID, f.Legs[i].VehiclePlate = c.CarrierUnitID, c.VehiclePlate
 	}
 	f.Lines = make([]lineForm, lineRows)
 	for i := range f.Lines {
@@ -198,7 +210,7 @@ func (s *server) manifestUpdate(w http.ResponseWriter, r *http.Request, p auth.P
 		s.fail(w, r, errs.E(errs.Invalid, "form_invalid", "表单无法解析"))
 		return
 	}
-	f, in, rowOf, v := parseManifestForm(r)
+	f, in, rows, v := parseManifestForm(r)
 	f.ID, f.Version = r.PathValue("id"), postVersion(r)
 	err := v.Err()
 	if err == nil {
@@ -213,7 +225,7 @@ func (s *server) manifestUpdate(w http.ResponseWriter, r *http.Request, p auth.P
 		return
 	}
 	if v.Err() == nil {
-		fe.remapRows("lines", rowOf)
+		rows.remap(fe)
 	}
 	s.renderManifestNew(w, r, p, status, f, fe)
 }
@@ -222,7 +234,7 @@ func (s *server) manifestUpdate(w http.ResponseWriter, r *http.Request, p auth.P
 // may come from the matching page.
 func (s *server) manifestNew(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	q := r.URL.Query()
-	f := manifestForm{ReceiverUnitID: q.Get("receiver")}
+	f := manifestForm{ReceiverUnitID: q.Get("receiver"), Legs: emptyLegs(legRows)}
 	f.Lines = make([]lineForm, lineRows)
 	for i := range f.Lines {
 		f.Lines[i] = lineForm{Index: i, No: i + 1, Form: "S"}
@@ -307,16 +319,46 @@ func (s *server) receivers(r *http.Request, p auth.Principal) ([]option, error) 
 	return out, nil
 }
 
+func emptyLegs(n int) []legForm {
+	legs := make([]legForm, n)
+	for i := range legs {
+		legs[i] = legForm{Index: i, No: i + 1}
+	}
+	return legs
+}
+
+// formRows maps the legs and lines sent to the service back to the form
+// rows they came from, so that an error lands beside its row.
+type formRows struct{ legs, lines []int }
+
+func (r formRows) remap(fe formError) {
+	fe.remapRows("carriers", r.legs)
+	fe.remapRows("lines", r.lines)
+	for i, f := range fe.Fields {
+		if f.Field == "carrier_unit_id" { // no leg at all: the first row is the one to fill
+			fe.Fields[i].Field = "carriers[0].carrier_unit_id"
+		}
+	}
+}
+
 // parseManifestForm reads the draft form: the form as typed (to show it
-// again), the service input, the form row of each line sent, and the
-// errors in the figures themselves.
-func parseManifestForm(r *http.Request) (manifestForm, manifest.Input, []int, *errs.Validation) {
-	f := manifestForm{ReceiverUnitID: r.PostFormValue("receiver_unit_id"), CarrierUnitID: r.PostFormValue("carrier_unit_id"),
-		VehiclePlate: strings.TrimSpace(r.PostFormValue("vehicle_plate")), EmergencyMeasures: strings.TrimSpace(r.PostFormValue("emergency_measures"))}
-	in := manifest.Input{ReceiverUnitID: f.ReceiverUnitID, CarrierUnitID: f.CarrierUnitID, VehiclePlate: f.VehiclePlate,
-		EmergencyMeasures: f.EmergencyMeasures}
+// again), the service input, the form row of each leg and line sent, and
+// the errors in the figures themselves.
+func parseManifestForm(r *http.Request) (manifestForm, manifest.Input, formRows, *errs.Validation) {
+	f := manifestForm{ReceiverUnitID: r.PostFormValue("receiver_unit_id"), EmergencyMeasures: strings.TrimSpace(r.PostFormValue("emergency_measures"))}
+	in := manifest.Input{ReceiverUnitID: f.ReceiverUnitID, EmergencyMeasures: f.EmergencyMeasures}
+	var rows formRows
+	f.Legs = emptyLegs(max(legRows, len(r.PostForm["carrier_unit_id"])))
+	for i := range f.Legs {
+		l := &f.Legs[i]
+		l.CarrierUnitID, l.VehiclePlate = formValue(r, "carrier_unit_id", i), formValue(r, "vehicle_plate", i)
+		if l.CarrierUnitID == "" && l.VehiclePlate == "" {
+			continue
+		}
+		in.Carriers = append(in.Carriers, manifest.LegInput{CarrierUnitID: l.CarrierUnitID, VehiclePlate: l.VehiclePlate})
+		rows.legs = append(rows.legs, i)
+	}
 	var v errs.Validation
-	var rowOf []int // the form row of each line sent
 	for i := range lineRows {
 		l := lineForm{Index: i, No: i + 1, WasteCode: formValue(r, "waste_code", i), QuantityT: formValue(r, "quantity_t", i),
 			Form: formValue(r, "form", i), Packaging: formValue(r, "packaging", i), PackageCount: formValue(r, "package_count", i),
@@ -332,9 +374,9 @@ func parseManifestForm(r *http.Request) (manifestForm, manifest.Input, []int, *e
 			line.QuantityT = *t
 		}
 		in.Lines = append(in.Lines, line)
-		rowOf = append(rowOf, i)
+		rows.lines = append(rows.lines, i)
 	}
-	return f, in, rowOf, &v
+	return f, in, rows, &v
 }
 
 // manifestCreate creates the draft from the form and goes to its page; a
@@ -344,7 +386,7 @@ func (s *server) manifestCreate(w http.ResponseWriter, r *http.Request, p auth.P
 		s.fail(w, r, errs.E(errs.Invalid, "form_invalid", "表单无法解析"))
 		return
 	}
-	f, in, rowOf, v := parseManifestForm(r)
+	f, in, rows, v := parseManifestForm(r)
 	err := v.Err()
 	if err == nil {
 		var m manifest.Manifest
@@ -359,7 +401,7 @@ func (s *server) manifestCreate(w http.ResponseWriter, r *http.Request, p auth.P
 		return
 	}
 	if v.Err() == nil {
-		fe.remapRows("lines", rowOf)
+		rows.remap(fe)
 	}
 	s.renderManifestNew(w, r, p, status, f, fe)
 }

@@ -575,6 +575,30 @@ func TestManifestDraftEditing(t *testing.T) {
 		contains(t, l.do(t, gen, "GET", path, nil), "0.9 吨")
 		form.Set("version", "1") // stale
 		wantStatus(t, "stale save", l.do(t, gen, "POST", path+"/edit", form), http.StatusConflict)
+
+		// Two legs: the second carrier's row keeps its own error, and the
+		// draft keeps both legs, in order, through the edit form.
+		form.Set("version", version(t, l.do(t, gen, "GET", path+"/edit", nil)))
+		form["carrier_unit_id"] = []string{l.carrier.ID, l.disposer.ID, ""}
+		form["vehicle_plate"] = []string{"皖F3A721", "皖F0B002", ""}
+		p = l.do(t, gen, "POST", path+"/edit", form)
+		wantStatus(t, "second leg not a carrier", p, http.StatusUnprocessableEntity)
+		contains(t, p, `href="#f-carriers-1-carrier_unit_id"`, "该单位不是登记的承运单位", `value="皖F0B002"`)
+		form["carrier_unit_id"] = []string{l.carrier.ID, l.carrier.ID, ""}
+		wantStatus(t, "two legs", l.do(t, gen, "POST", path+"/edit", form), http.StatusSeeOther)
+		p = l.do(t, gen, "GET", path+"/edit", nil)
+		contains(t, p, `id="f-carriers-0-vehicle_plate" name="vehicle_plate" value="皖F3A721"`,
+			`id="f-carriers-1-vehicle_plate" name="vehicle_plate" value="皖F0B002"`)
+		lacks(t, p, `id="f-carriers-2-vehicle_plate" name="vehicle_plate" value="皖`)
+		p = l.do(t, gen, "GET", path, nil)
+		if a, b := strings.Index(p.body, "皖F3A721"), strings.Index(p.body, "皖F0B002"); a < 0 || b < a {
+			t.Fatalf("the manifest page does not show both legs in order:\n%s", p.body)
+		}
+		// Back to one leg, whose vehicle is registered, to submit.
+		form = l.draftForm("900-249-08", "0.9", 0)
+		form.Set("version", version(t, l.do(t, gen, "GET", path+"/edit", nil)))
+		wantStatus(t, "one leg again", l.do(t, gen, "POST", path+"/edit", form), http.StatusSeeOther)
+
 		wantStatus(t, "submit", l.act(t, gen, path, "submit", nil), http.StatusSeeOther)
 		wantStatus(t, "edit a submitted manifest", l.do(t, gen, "GET", path+"/edit", nil), http.StatusConflict)
 	})

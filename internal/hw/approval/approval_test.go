@@ -108,6 +108,7 @@ func (e *env) licence(u registry.Unit, number string, capT float64, from, to tim
 func (e *env) setting(key, value string) {
 	e.t.Helper()
 	if err := e.db.Tx(e.ctx, func(tx *store.Tx) error {
+		store.Changed(tx, "settings")
 		_, err := store.Exec(e.ctx, tx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, value, tx.Now)
 		return err

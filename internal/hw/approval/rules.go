@@ -47,7 +47,7 @@ var DefaultRules = Rules{
 	WhitelistProvinces:      []string{"31", "32", "33", "34"},
 }
 
-var ruleKeys = []any{"approval_inbound_province", "approval_inbound_refused_methods", "approval_inbound_cap_percent",
+var ruleKeys = []string{"approval_inbound_province", "approval_inbound_refused_methods", "approval_inbound_cap_percent",
 	"approval_inbound_raised_cap_percent", "whitelist_provinces"}
 
 // LoadRules returns the defaults overlaid with the stored settings.
@@ -60,26 +60,17 @@ func LoadRules(ctx context.Context, q store.Querier) (Rules, error) {
 	r.InboundRefusedMethods = slices.Clone(r.InboundRefusedMethods)
 	r.WhitelistProvinces = slices.Clone(r.WhitelistProvinces)
 	r.MaxMonths = shared.ApprovalMaxMonths
-	query, args, err := store.In(`SELECT key, value FROM settings WHERE key IN (?)`, ruleKeys)
+	stored, err := settings.Stored(ctx, q)
 	if err != nil {
 		return r, err
 	}
-	var rows []struct {
-		Key   string `db:"key"`
-		Value string `db:"value"`
+	mine := map[string]json.RawMessage{}
+	for _, k := range ruleKeys {
+		if v, ok := stored[k]; ok {
+			mine[k] = v
+		}
 	}
-	if err := store.Select(ctx, q, &rows, query, args...); err != nil {
-		return r, err
-	}
-	m := map[string]json.RawMessage{}
-	for _, row := range rows {
-		m[row.Key] = json.RawMessage(row.Value)
-	}
-	if len(m) == 0 {
-		return r, nil
-	}
-	b, _ := json.Marshal(m)
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := settings.Decode(mine, &r); err != nil {
 		return DefaultRules, fmt.Errorf("approval: settings: %w", err)
 	}
 	return r, nil

@@ -690,6 +690,7 @@ func TestCheckStorage(t *testing.T) {
 		}
 		// The limit is a setting: at 300 days ZC001's oldest is overdue too.
 		if err := db.Tx(e.ctx, func(tx *store.Tx) error {
+			store.Changed(tx, "settings")
 			_, err := store.Exec(e.ctx, tx, `INSERT INTO settings (key, value, updated_at) VALUES ('storage_limit_days', '300', ?)`, tx.Now)
 			return err
 		}); err != nil {

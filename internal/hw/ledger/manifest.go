@@ -115,6 +115,7 @@ type Outsourced struct {
 	UnitID, ManifestID, ManifestNumber                  string
 	LineNo                                              int
 	WasteCode                                           string
+	OfficialName                                        string // the code's name in the 名录; looked up when empty
 	QuantityG                                           int64
 	Method, ReceiverUnitID, ReceiverName, LicenceNumber string
 	DepartedAt                                          time.Time
@@ -145,10 +146,12 @@ func RecordOutsourced(ctx context.Context, tx *store.Tx, o Outsourced) error {
 	if err := lockUnit(ctx, tx, o.UnitID); err != nil {
 		return err
 	}
-	var official string
-	if err := store.Get(ctx, tx, &official, `SELECT description FROM waste_codes WHERE code = ?`, o.WasteCode); err != nil &&
-		!errors.Is(err, store.ErrNotFound) {
-		return err
+	official := o.OfficialName
+	if official == "" {
+		if err := store.Get(ctx, tx, &official, `SELECT description FROM waste_codes WHERE code = ?`, o.WasteCode); err != nil &&
+			!errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 	}
 	cs, err := unitContainers(ctx, tx, o.UnitID, o.ContainerIDs)
 	if err != nil {

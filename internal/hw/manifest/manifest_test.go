@@ -222,8 +222,11 @@ func TestPlanWarning(t *testing.T) {
 		if err != nil || len(m.Warnings) != 1 {
 			t.Fatalf("no plan filed: %v %v", err, m.Warnings)
 		}
-		if _, err := store.Exec(w.ctx, db.Writer(), `INSERT INTO settings (key, value, updated_at) VALUES ('plan_check', '"block"', ?)`,
-			store.Now()); err != nil {
+		if err := db.Tx(w.ctx, func(tx *store.Tx) error {
+			store.Changed(tx, "settings")
+			_, err := store.Exec(w.ctx, tx, `INSERT INTO settings (key, value, updated_at) VALUES ('plan_check', '"block"', ?)`, tx.Now)
+			return err
+		}); err != nil {
 			t.Fatal(err)
 		}
 		m, _ = w.svc.Create(w.ctx, w.gen, w.input("900-249-08", 1))

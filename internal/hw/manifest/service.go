@@ -86,6 +86,17 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, d Input) (Manife
 	var m Manifest
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		var err error
+		m, err = s.create(ctx, tx, p, d)
+		return err
+	})
+	return m, err
+}
+
+// create writes a draft inside tx (a workbook import writes many).
+func (s *Service) create(ctx context.Context, tx *store.Tx, p auth.Principal, d Input) (Manifest, error) {
+	var m Manifest
+	err := func() error {
+		var err error
 		if m, err = s.build(ctx, tx, p, d); err != nil {
 			return err
 		}
@@ -106,7 +117,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, d Input) (Manife
 			return err
 		}
 		return step(ctx, tx, p, &m, "create", m)
-	})
+	}()
 	return m, err
 }
 
@@ -115,6 +126,17 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, d Input) (Manife
 func (s *Service) Update(ctx context.Context, p auth.Principal, id string, version int64, d Input) (Manifest, error) {
 	var m Manifest
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		m, err = s.update(ctx, tx, p, id, version, d)
+		return err
+	})
+	return m, err
+}
+
+// update replaces a draft inside tx (a workbook import may replace many).
+func (s *Service) update(ctx context.Context, tx *store.Tx, p auth.Principal, id string, version int64, d Input) (Manifest, error) {
+	var m Manifest
+	err := func() error {
 		before, err := s.load(ctx, tx, p, id)
 		if err != nil {
 			return err
@@ -150,7 +172,7 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id string, versi
 			return err
 		}
 		return step(ctx, tx, p, &m, "update", map[string]any{"before": before, "after": m})
-	})
+	}()
 	return m, err
 }
 
@@ -160,17 +182,24 @@ func (s *Service) build(ctx context.Context, tx *store.Tx, p auth.Principal, d I
 	var v errs.Validation
 	m := Manifest{ConsignorUnitID: p.UnitID, ReceiverUnitID: d.ReceiverUnitID, EmergencyMeasures: strings.TrimSpace(d.EmergencyMeasures),
 		Note: strings.TrimSpace(d.Note)}
-	consignor, err := unitInfo(ctx, tx, p.UnitID)
+	legs := d.legs()
+	ids := []string{p.UnitID, d.ReceiverUnitID}
+	for _, l := range legs {
+		ids = append(ids, l.CarrierUnitID)
+	}
+	parties, err := units(ctx, tx, ids...)
 	if err != nil {
 		return m, err
 	}
+	consignor, ok := parties[p.UnitID]
+	if !ok {
+		return m, store.ErrNotFound
+	}
 	m.ConsignorName, m.RegionCode = consignor.Name, consignor.RegionCode
-	receiver, err := unitInfo(ctx, tx, d.ReceiverUnitID)
+	receiver, ok := parties[d.ReceiverUnitID]
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case !ok:
 		v.Add("receiver_unit_id", "unit_unknown", "接受单位不存在")
-	case err != nil:
-		return m, err
 	case !receiver.has("collector", "utiliser", "disposer"):
 		v.Add("receiver_unit_id", "receiver_not_licensed", "接受单位须为持证的收集、利用或处置单位")
 	case receiver.ID == m.ConsignorUnitID:
@@ -179,7 +208,6 @@ func (s *Service) build(ctx context.Context, tx *store.Tx, p auth.Principal, d I
 		m.ReceiverName, m.ReceiverRegionCode = receiver.Name, receiver.RegionCode
 		m.CrossProvince = !strings.HasPrefix(receiver.RegionCode, "34")
 	}
-	legs := d.legs()
 	if len(legs) == 0 {
 		v.Add("carrier_unit_id", "required", "须指定承运单位和车辆")
 	}
@@ -188,13 +216,11 @@ func (s *Service) build(ctx context.Context, tx *store.Tx, p auth.Principal, d I
 		if len(d.Carriers) == 0 {
 			f = ""
 		}
-		c, err := unitInfo(ctx, tx, l.CarrierUnitID)
+		c, ok := parties[l.CarrierUnitID]
 		switch {
-		case errors.Is(err, store.ErrNotFound):
+		case !ok:
 			v.Add(join(f, "carrier_unit_id"), "unit_unknown", "承运单位不存在")
 			continue
-		case err != nil:
-			return m, err
 		case !c.has("carrier"):
 			v.Add(join(f, "carrier_unit_id"), "unit_not_carrier", "该单位不是登记的承运单位")
 			continue
@@ -328,12 +354,9 @@ func writeParts(ctx context.Context, tx *store.Tx, m *Manifest) error {
 // unique and, once committed, never handed out again.
 func nextNumber(ctx context.Context, tx *store.Tx, year int) (string, error) {
 	prefix := fmt.Sprintf("%04d%s", year, CityPrefix)
-	if _, err := store.Exec(ctx, tx, `INSERT INTO manifest_serials (prefix, last) VALUES (?, 0) ON CONFLICT (prefix) DO NOTHING`,
-		prefix); err != nil {
-		return "", err
-	}
 	var n int64
-	if err := store.Get(ctx, tx, &n, `UPDATE manifest_serials SET last = last + 1 WHERE prefix = ? RETURNING last`, prefix); err != nil {
+	if err := store.Get(ctx, tx, &n, `INSERT INTO manifest_serials (prefix, last) VALUES (?, 1)
+		ON CONFLICT (prefix) DO UPDATE SET last = manifest_serials.last + 1 RETURNING last`, prefix); err != nil {
 		return "", err
 	}
 	if n > 999999 {
@@ -426,21 +449,44 @@ func (u unit) has(roles ...string) bool {
 }
 
 func unitInfo(ctx context.Context, q store.Querier, id string) (unit, error) {
-	var u unit
-	if id == "" {
+	us, err := units(ctx, q, id)
+	if err != nil {
+		return unit{}, err
+	}
+	u, ok := us[id]
+	if !ok {
 		return u, store.ErrNotFound
 	}
-	err := store.Get(ctx, q, &u, `SELECT u.id, u.name, u.region_code, COALESCE(u.park_code, '') AS park_code, u.status,
-		u.longitude, u.latitude FROM units u WHERE u.id = ?`, id)
-	if err != nil {
-		return u, err
-	}
-	var roles []string
-	if err := store.Select(ctx, q, &roles, `SELECT role FROM unit_roles WHERE unit_id = ? ORDER BY role`, id); err != nil {
-		return u, err
-	}
-	u.Roles = strings.Join(roles, ",")
 	return u, nil
+}
+
+// units reads several parties in one statement, by id; unknown ids are
+// missing from the map.
+func units(ctx context.Context, q store.Querier, ids ...string) (map[string]unit, error) {
+	out := make(map[string]unit, len(ids))
+	want := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id != "" && !slices.Contains(want, id) {
+			want = append(want, id)
+		}
+	}
+	if len(want) == 0 {
+		return out, nil
+	}
+	query, args, err := store.In(`SELECT u.id, u.name, u.region_code, COALESCE(u.park_code, '') AS park_code, u.status,
+		u.longitude, u.latitude, COALESCE((SELECT `+store.StringAgg(q, "r.role")+` FROM unit_roles r
+		WHERE r.unit_id = u.id), '') AS roles FROM units u WHERE u.id IN (?)`, want)
+	if err != nil {
+		return nil, err
+	}
+	var rows []unit
+	if err := store.Select(ctx, q, &rows, query, args...); err != nil {
+		return nil, err
+	}
+	for _, u := range rows {
+		out[u.ID] = u
+	}
+	return out, nil
 }
 
 // rules reads the configurable rule values and the working-day calendar.

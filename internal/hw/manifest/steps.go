@@ -495,7 +495,8 @@ func (s *Service) Complete(ctx context.Context, p auth.Principal, id string, ver
 				return nil, err
 			}
 			if err := ledger.RecordOutsourced(ctx, tx, ledger.Outsourced{UnitID: m.ConsignorUnitID, ManifestID: m.ID,
-				ManifestNumber: m.Number, LineNo: l.LineNo, WasteCode: l.WasteCode, QuantityG: *l.AcceptedG, Method: l.Method,
+				ManifestNumber: m.Number, LineNo: l.LineNo, WasteCode: l.WasteCode, OfficialName: l.OfficialName,
+				QuantityG: *l.AcceptedG, Method: l.Method,
 				ReceiverUnitID: m.ReceiverUnitID, ReceiverName: m.ReceiverName, LicenceNumber: licence, DepartedAt: departed,
 				ContainerIDs: l.ContainerIDs, Actor: p.Actor()}); err != nil {
 				return nil, err

@@ -119,8 +119,12 @@ func (e *env) filed(u registry.Unit, year int, tonnes float64) plan.Plan {
 
 func (e *env) setting(key, value string) {
 	e.t.Helper()
-	if _, err := store.Exec(e.ctx, e.db.Writer(), `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value, store.Now()); err != nil {
+	if err := e.db.Tx(e.ctx, func(tx *store.Tx) error {
+		store.Changed(tx, "settings")
+		_, err := store.Exec(e.ctx, tx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value, tx.Now)
+		return err
+	}); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -42,7 +42,7 @@ func Refresh(ctx context.Context, db *store.DB, region, period string) error {
 	if err != nil {
 		return err
 	}
-	return refreshGroups(ctx, db, a, p, []string{groupRecords, groupCells})
+	return refreshGroups(ctx, db, a, p, []string{groupRecords, groupCells, groupStreams})
 }
 
 // refreshGroups recomputes the indicators of some groups for an area and

@@ -1,18 +1,17 @@
 package task
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
 	"time"
-	"wufei/internal/calendar"
 
 	"wufei/internal/audit"
 	"wufei/internal/auth"
+	"wufei/internal/calendar"
 	"wufei/internal/errs"
+	"wufei/internal/settings"
 	"wufei/internal/store"
 )
 
@@ -58,22 +57,11 @@ func (r Rules) Validate() error {
 // settings table.
 func LoadRules(ctx context.Context, q store.Querier) (Rules, error) {
 	r := Defaults
-	var rows []struct {
-		Key   string `db:"key"`
-		Value string `db:"value"`
-	}
-	if err := store.Select(ctx, q, &rows, `SELECT key, value FROM settings`); err != nil {
+	stored, err := settings.Stored(ctx, q)
+	if err != nil {
 		return r, err
 	}
-	m := map[string]json.RawMessage{}
-	for _, row := range rows {
-		m[row.Key] = json.RawMessage(row.Value)
-	}
-	if len(m) == 0 {
-		return r, nil
-	}
-	b, _ := json.Marshal(m)
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := settings.Decode(stored, &r); err != nil {
 		return Defaults, fmt.Errorf("task: settings: %w", err)
 	}
 	if err := r.Validate(); err != nil {
@@ -96,24 +84,14 @@ func SaveRules(ctx context.Context, db *store.DB, p auth.Principal, r Rules) (Ru
 	if err := r.Validate(); err != nil {
 		return Rules{}, err
 	}
-	want, defaults := ruleFields(r), ruleFields(Defaults)
 	var saved Rules
 	err = db.Tx(ctx, func(tx *store.Tx) error {
 		before, err := LoadRules(ctx, tx)
 		if err != nil {
 			return err
 		}
-		for key, value := range want {
-			if bytes.Equal(value, defaults[key]) {
-				_, err = store.Exec(ctx, tx, `DELETE FROM settings WHERE key = ?`, key)
-			} else {
-				_, err = store.Exec(ctx, tx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-					ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-					key, string(value), tx.Now)
-			}
-			if err != nil {
-				return err
-			}
+		if err := settings.Write(ctx, tx, r, Defaults); err != nil {
+			return err
 		}
 		if saved, err = LoadRules(ctx, tx); err != nil || saved == before {
 			return err
@@ -123,13 +101,6 @@ func SaveRules(ctx context.Context, db *store.DB, p auth.Principal, r Rules) (Ru
 		return err
 	})
 	return saved, err
-}
-
-func ruleFields(r Rules) map[string]json.RawMessage {
-	b, _ := json.Marshal(r)
-	m := map[string]json.RawMessage{}
-	_ = json.Unmarshal(b, &m)
-	return m
 }
 
 // Today is the calendar day of t in China, YYYY-MM-DD.
