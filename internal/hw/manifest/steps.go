@@ -19,49 +19,94 @@ import (
 	"wufei/internal/store"
 )
 
-// transit runs one step: it loads the manifest in the transaction, checks
-// the party and the status, lets fn change m, writes the manifest row
-// (version-checked) and records the step.
+// transit runs one step: it checks the party and the status, lets fn change
+// m, writes the manifest row (version-checked) and records the step.
+//
+// The manifest is read before the write transaction, from the reader pool,
+// so that the one SQLite writer spends its time on writes. Every change to a
+// manifest, its lines or its legs moves its version on, so the version check
+// of the final update proves that what was read is still what is written;
+// if the manifest moved in between and the caller named no version, the
+// step runs again on the manifest read inside the transaction.
 func (s *Service) transit(ctx context.Context, p auth.Principal, id string, version int64, action string,
 	fn func(tx *store.Tx, m *Manifest) (change any, err error)) (Manifest, error) {
+	read, err := s.load(ctx, s.db.Reader(), p, id)
+	if err != nil {
+		return read, err
+	}
 	var m Manifest
-	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		var err error
-		if m, err = s.load(ctx, tx, p, id); err != nil {
+	for fresh := false; ; fresh = true {
+		err = s.db.Tx(ctx, func(tx *store.Tx) error {
+			m = read
+			if fresh {
+				var err error
+				if m, err = s.load(ctx, tx, p, id); err != nil {
+					return err
+				}
+			}
+			err := s.apply(ctx, tx, p, &m, version, action, fn)
+			if err != nil && !fresh && !errors.Is(err, errMoved) {
+				// Refused on what was read: refuse it only if that is still so.
+				var now int64
+				if e := store.Get(ctx, tx, &now, `SELECT version FROM manifests WHERE id = ?`, id); e == nil && now != read.Version {
+					return errMoved
+				}
+			}
 			return err
+		})
+		if !errors.Is(err, errMoved) || fresh {
+			break
 		}
-		if err := s.may(p, m, action); err != nil {
-			return err
-		}
-		if version != 0 && version != m.Version {
-			return conflict()
-		}
-		before, was := m.Version, m
-		was.Lines = slices.Clone(m.Lines)
-		change, err := fn(tx, &m)
-		if err != nil {
-			return err
-		}
-		m.finish()
-		if err := addUsage(ctx, tx, was, m); err != nil {
-			return err
-		}
-		warnings, _ := json.Marshal(m.Warnings)
-		m.UpdatedAt, m.Version = tx.Now, before+1
-		n, err := store.Exec(ctx, tx, `UPDATE manifests SET status = ?, approval_id = ?, route_id = ?, warnings = ?,
-			submitted_at = ?, picked_up_at = ?, arrived_at = ?, receipt_due_at = ?, received_at = ?, completed_at = ?,
-			closed_at = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?`,
-			string(m.Status), m.ApprovalID, m.RouteID, string(warnings), m.SubmittedAt, m.PickedUpAt, m.ArrivedAt,
-			m.ReceiptDueAt, m.ReceivedAt, m.CompletedAt, m.ClosedAt, m.UpdatedAt, m.Version, id, before)
-		if err != nil {
-			return err
-		}
-		if n != 1 {
-			return conflict()
-		}
-		return step(ctx, tx, p, &m, action, change)
-	})
+	}
+	if errors.Is(err, errMoved) {
+		err = conflict()
+	}
 	return m, err
+}
+
+// errMoved says the manifest changed between reading it and writing it.
+var errMoved = errors.New("manifest: moved since read")
+
+// apply is transit's work inside the transaction.
+func (s *Service) apply(ctx context.Context, tx *store.Tx, p auth.Principal, m *Manifest, version int64, action string,
+	fn func(tx *store.Tx, m *Manifest) (change any, err error)) error {
+	if err := s.may(p, *m, action); err != nil {
+		return err
+	}
+	if version != 0 && version != m.Version {
+		return conflict()
+	}
+	before, was := m.Version, *m
+	was.Lines = slices.Clone(m.Lines)
+	m.Lines = slices.Clone(m.Lines)
+	m.Carriers = slices.Clone(m.Carriers)
+	m.Steps = slices.Clone(m.Steps)
+	m.Warnings = slices.Clone(m.Warnings)
+	change, err := fn(tx, m)
+	if err != nil {
+		return err
+	}
+	m.finish()
+	if err := addUsage(ctx, tx, was, *m); err != nil {
+		return err
+	}
+	warnings, _ := json.Marshal(m.Warnings)
+	m.UpdatedAt, m.Version = tx.Now, before+1
+	n, err := store.Exec(ctx, tx, `UPDATE manifests SET status = ?, approval_id = ?, route_id = ?, warnings = ?,
+		submitted_at = ?, picked_up_at = ?, arrived_at = ?, receipt_due_at = ?, received_at = ?, completed_at = ?,
+		closed_at = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?`,
+		string(m.Status), m.ApprovalID, m.RouteID, string(warnings), m.SubmittedAt, m.PickedUpAt, m.ArrivedAt,
+		m.ReceiptDueAt, m.ReceivedAt, m.CompletedAt, m.ClosedAt, m.UpdatedAt, m.Version, m.ID, before)
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		if version == 0 {
+			return errMoved
+		}
+		return conflict()
+	}
+	return step(ctx, tx, p, m, action, change)
 }
 
 func at(t time.Time) *time.Time { return &t }
