@@ -168,6 +168,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return exitError(2)
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, nil)))
+	server.TuneGC()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

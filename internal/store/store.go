@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,14 +45,16 @@ var (
 // that writers queue in Go instead of failing with SQLITE_BUSY; reads use a
 // separate pool. On PostgreSQL both are the same pool.
 type DB struct {
-	Dialect Dialect
-	w       *sqlx.DB
-	r       *sqlx.DB
-	wcache  *stmtCache // SQLite only
-	group   *group     // SQLite only
-	reader  *Pool
-	locals  sync.Map // *Memo[T] → memoEntry[T], *Local[T] → *T
-	gens    generations
+	Dialect  Dialect
+	w        *sqlx.DB
+	r        *sqlx.DB
+	wcache   *stmtCache    // SQLite only
+	group    *group        // SQLite only
+	stop     chan struct{} // ends checkpoints; SQLite only
+	stopOnce sync.Once
+	reader   *Pool
+	locals   sync.Map // *Memo[T] → memoEntry[T], *Local[T] → *T
+	gens     generations
 }
 
 // Open parses a database URL — "sqlite:PATH" (or "sqlite::memory:") or
@@ -66,16 +69,20 @@ func Open(ctx context.Context, dbURL string) (*DB, error) {
 	return nil, fmt.Errorf("store: unsupported database URL %q (want sqlite:PATH or postgres://…)", redact(dbURL))
 }
 
+// busyTimeoutMS is how long an SQLite connection waits for a lock.
+const busyTimeoutMS = 10000
+
 // sqlitePragmas are set in the DSN so every pooled connection gets them;
 // busy_timeout must come before journal_mode.
 var sqlitePragmas = []string{
-	"busy_timeout(10000)",
+	"busy_timeout(" + strconv.Itoa(busyTimeoutMS) + ")",
 	"journal_mode(WAL)",
 	"synchronous(NORMAL)",
 	"foreign_keys(1)",
 	"temp_store(MEMORY)",
 	"cache_size(-16000)",
-	"wal_autocheckpoint(100000)",
+	"wal_autocheckpoint(0)",        // see checkpoints
+	"journal_size_limit(67108864)", // a WAL started over is cut back to 64 MiB
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
@@ -119,7 +126,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(max(4, 2*runtime.GOMAXPROCS(0)))
 	r.SetMaxIdleConns(max(4, 2*runtime.GOMAXPROCS(0)))
 	db := &DB{Dialect: SQLite, w: w, r: r, wcache: newStmtCache(w), reader: &Pool{DB: r, cache: newStmtCache(r)}}
-	db.group, db.reader.db = &group{db: db}, db
+	db.group, db.reader.db, db.stop = &group{db: db}, db, make(chan struct{})
+	go db.checkpoints(checkpointEvery)
 	if err := w.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: sqlite: %w", err)
@@ -146,6 +154,9 @@ func openPostgres(ctx context.Context, dbURL string) (*DB, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	if db.stop != nil {
+		db.stopOnce.Do(func() { close(db.stop) })
+	}
 	if db.wcache != nil {
 		db.wcache.close()
 		db.reader.cache.close()
@@ -155,6 +166,59 @@ func (db *DB) Close() error {
 		err = errors.Join(err, db.r.Close())
 	}
 	return err
+}
+
+// Checkpoints: how often the WAL is copied back into the database, and the
+// WAL size (in pages) past which it is also cut back to nothing.
+var (
+	checkpointEvery  = 250 * time.Millisecond
+	walTruncatePages = 8192
+	truncateWait     = 50 * time.Millisecond
+)
+
+// checkpoints copies the WAL back into the database file from a reader
+// connection, so that the writer never does it inside a commit (SQLite's
+// automatic checkpoint, switched off in the pragmas, runs in the commit
+// that crosses its threshold). A PASSIVE checkpoint waits for nobody, but
+// under a steady stream of readers the WAL may never start over and grows
+// without end; past walTruncatePages a TRUNCATE checkpoint waits for the
+// readers and starts it over. It holds new writers back while it waits, so
+// it waits at most truncateWait and tries again at the next tick.
+func (db *DB) checkpoints(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-t.C:
+			if pages := db.checkpoint("PASSIVE", 0); pages > walTruncatePages {
+				db.checkpoint("TRUNCATE", truncateWait)
+			}
+		}
+	}
+}
+
+// checkpoint runs one checkpoint of the given mode and returns the pages
+// the WAL held. With a wait, it runs on a connection of its own whose busy
+// timeout is that wait.
+func (db *DB) checkpoint(mode string, wait time.Duration) int {
+	ctx := context.Background()
+	conn, err := db.r.Conn(ctx)
+	if err != nil {
+		return 0
+	}
+	defer conn.Close()
+	if wait > 0 {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", wait.Milliseconds())); err != nil {
+			return 0
+		}
+		// The connection goes back to the pool: give it its usual timeout again.
+		defer conn.ExecContext(ctx, "PRAGMA busy_timeout = "+strconv.Itoa(busyTimeoutMS)) //nolint:errcheck
+	}
+	var busy, pages, copied int
+	_ = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &pages, &copied)
+	return pages
 }
 
 // Reader is the pool for reads outside a transaction.

@@ -134,10 +134,25 @@ func RecordOutsourced(ctx context.Context, tx *store.Tx, o Outsourced) error {
 	if o.QuantityG <= 0 {
 		return nil
 	}
-	var n int
-	if err := store.Get(ctx, tx, &n, `SELECT count(*) FROM ledger_records WHERE manifest_id = ? AND line_no = ? AND kind = ?
-		AND unit_id = ?`, o.ManifestID, o.LineNo, string(KindOutsourced), o.UnitID); err != nil || n > 0 {
+	// The unit's records of this line so far, by the manifest's index: an
+	// outsourced one means it is recorded already; its out-of-storage ones
+	// are what to link to when no container says.
+	var prior []struct {
+		Kind  string `db:"kind"`
+		Batch string `db:"batch_code"`
+	}
+	if err := store.Select(ctx, tx, &prior, `SELECT kind, batch_code FROM ledger_records WHERE manifest_id = ? AND line_no = ?
+		AND unit_id = ?`, o.ManifestID, o.LineNo, o.UnitID); err != nil {
 		return err
+	}
+	outBatch := ""
+	for _, r := range prior {
+		switch {
+		case r.Kind == string(KindOutsourced):
+			return nil
+		case r.Kind == string(KindStorageOut) && (outBatch == "" || r.Batch < outBatch):
+			outBatch = r.Batch
+		}
 	}
 	u, err := loadUnit(ctx, tx, o.UnitID)
 	if err != nil {
@@ -182,13 +197,7 @@ func RecordOutsourced(ctx context.Context, tx *store.Tx, o Outsourced) error {
 		index[b].ids = append(index[b].ids, id)
 	}
 	if len(groups) == 0 {
-		g := &group{}
-		if err := store.Get(ctx, tx, &g.batch, `SELECT batch_code FROM ledger_records WHERE unit_id = ? AND manifest_id = ?
-			AND line_no = ? AND kind = ? ORDER BY batch_code LIMIT 1`, o.UnitID, o.ManifestID, o.LineNo, string(KindStorageOut)); err != nil &&
-			!errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		groups = []*group{g}
+		groups = []*group{{batch: outBatch}}
 	}
 	var weight int64
 	for _, g := range groups {
