@@ -4,6 +4,8 @@
 //	wufei migrate [--db …]
 //	wufei catalog import [--db …] FILE.csv
 //	wufei audit verify [--db …] [--key FILE]
+//	wufei import KIND FILE.xlsx [--db …] [--as USER] [--json]
+//	wufei export KIND --year Y -o FILE.xlsx [--db …] [--as USER]
 //	wufei version
 //
 // Every flag has a WUFEI_* environment equivalent (WUFEI_ADDR, WUFEI_DB, …).
@@ -58,6 +60,10 @@ const usage = `wufei — 淮北市“无废城市”一张网
   wufei migrate [--db URL]                        bring the schema up to date
   wufei catalog import [--db URL] FILE.csv        load the full national HW list
   wufei audit verify [--db URL] [--key FILE]      check the audit log
+  wufei import KIND FILE.xlsx [--db URL] [--as USER] [--json]
+                                                  import a workbook, all rows or none
+  wufei export KIND --year Y -o FILE.xlsx [--db URL] [--as USER]
+                                                  export a year's records as a workbook
   wufei version                                   print the version
 
 Database URLs: sqlite:PATH (default sqlite:./data/wufei.db) or postgres://…
@@ -99,6 +105,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return exitError(2)
 		}
 		return auditVerify(ctx, args[2:], stdout, stderr)
+	case "import":
+		return importCmd(ctx, args[1:], stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "wufei", Version())
 		return nil

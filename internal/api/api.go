@@ -18,6 +18,7 @@ import (
 	"wufei/internal/auth"
 	"wufei/internal/calendar"
 	"wufei/internal/errs"
+	"wufei/internal/exchange"
 	"wufei/internal/hw/approval"
 	"wufei/internal/hw/ledger"
 	"wufei/internal/hw/manifest"
@@ -27,6 +28,7 @@ import (
 	"wufei/internal/program/indicator"
 	"wufei/internal/registry"
 	"wufei/internal/store"
+	"wufei/internal/streams/sheet"
 )
 
 // MaxBodyBytes bounds every request body.
@@ -50,6 +52,13 @@ type Deps struct {
 
 	// The Zero-Waste City programme.
 	Indicators *indicator.Service
+
+	// The record kinds that can be exchanged as Excel workbooks.
+	Exchange []exchange.Kind
+
+	// The record kinds of the other solid-waste streams (industrial,
+	// sludge, construction, medical, agricultural, household).
+	Streams []*sheet.Service
 }
 
 // Register adds the v1 operations and /openapi.json to mux and returns the
@@ -80,6 +89,8 @@ func Register(mux *http.ServeMux, d Deps) huma.API {
 	h.registerPlans(a)
 	h.registerIndicators(a)
 	h.registerProgramme(a)
+	h.registerExchange(a)
+	h.registerStreams(a)
 	return a
 }
 

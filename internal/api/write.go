@@ -39,6 +39,9 @@ const MaxUploadBytes = 16 << 20
 // BodyLimit is the most a request's body may hold: a multipart upload of
 // evidence files may be larger than any JSON body.
 func BodyLimit(r *http.Request) int64 {
+	if n := importLimit(r); n > 0 {
+		return n
+	}
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		return MaxUploadBytes
 	}

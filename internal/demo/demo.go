@@ -17,6 +17,12 @@ import (
 	"wufei/internal/program/task"
 	"wufei/internal/registry"
 	"wufei/internal/store"
+	"wufei/internal/streams/agri"
+	"wufei/internal/streams/construction"
+	"wufei/internal/streams/household"
+	"wufei/internal/streams/industrial"
+	"wufei/internal/streams/medical"
+	"wufei/internal/streams/sludge"
 )
 
 // Password is the password of every demo log-in.
@@ -287,7 +293,8 @@ func programme(ctx context.Context, db *store.DB, extra int) error {
 	if extra < ActivityMinUnits {
 		return nil
 	}
-	for _, seed := range []func(context.Context, *store.DB) error{task.SeedDemo, cell.SeedDemo, indicator.SeedDemo} {
+	for _, seed := range []func(context.Context, *store.DB) error{industrial.Demo, sludge.Demo, construction.Demo, medical.Demo,
+		agri.Demo, household.Demo, task.SeedDemo, cell.SeedDemo, indicator.SeedDemo} {
 		if err := seed(ctx, db); err != nil {
 			return fmt.Errorf("demo: programme: %w", err)
 		}

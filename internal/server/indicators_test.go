@@ -152,9 +152,9 @@ func TestIndicators(t *testing.T) {
 		})
 
 		t.Run("a reported value: lead department, evidence, work team", func(t *testing.T) {
-			const id = "gisw_utilization_rate"
+			const id = "hw_standardisation_pass_rate"
 			path := "/api/v1/indicators/" + id + "/values"
-			body := map[string]any{"region": "340600", "period": "2026", "value": 84.2, "comment": "依据 2026 年一般工业固废申报数据"}
+			body := map[string]any{"region": "340600", "period": "2026", "value": 84.2, "comment": "依据 2026 年规范化环境管理评估结果"}
 			for _, c := range []client{gen, team} {
 				if st, m, _ := c.do("POST", path, body); st != 403 || m["code"] != "not_lead_department" {
 					t.Errorf("not the lead department: %d %v", st, m)
@@ -318,17 +318,17 @@ func TestIndicators(t *testing.T) {
 			st, b, _ := gen.fetchRaw("GET", "/indicators?region=340600&year=2026", nil)
 			page := string(b)
 			if st != 200 || !strings.Contains(page, "工业危险废物综合利用率") || !strings.Contains(page, "badge-") ||
-				!strings.Contains(page, "一般工业固体废物综合利用率") || !strings.Contains(page, "84.2%") {
+				!strings.Contains(page, "危险废物规范化环境管理评估达标率") || !strings.Contains(page, "84.2%") {
 				t.Fatalf("indicators page: %d\n%s", st, page)
 			}
 			st, b, _ = gen.fetchRaw("GET", "/indicators?region=340600&year=2026", nil, "HX-Request", "true")
 			if st != 200 || !strings.HasPrefix(strings.TrimSpace(string(b)), `<div id="indicators-table"`) {
 				t.Errorf("fragment: %d\n%s", st, b)
 			}
-			st, b, _ = sthjj.fetchRaw("GET", "/indicators/gisw_utilization_rate?region=340600&year=2026", nil)
+			st, b, _ = sthjj.fetchRaw("GET", "/indicators/hw_standardisation_pass_rate?region=340600&year=2026", nil)
 			page = string(b)
 			if st != 200 || !strings.Contains(page, "84.2%") || !strings.Contains(page, "与申报数据不一致") ||
-				!strings.Contains(page, `action="/indicators/gisw_utilization_rate/values"`) || !strings.Contains(page, "<svg") {
+				!strings.Contains(page, `action="/indicators/hw_standardisation_pass_rate/values"`) || !strings.Contains(page, "<svg") {
 				t.Fatalf("indicator page: %d\n%s", st, page)
 			}
 			st, b, _ = sthjj.fetchRaw("GET", "/indicators/zero_waste_cells?region=340621&year=2026", nil)
@@ -336,8 +336,8 @@ func TestIndicators(t *testing.T) {
 				!strings.Contains(page, "test_community") {
 				t.Errorf("computed indicator page: %d\n%s", st, page)
 			}
-			st, b, _ = gen.fetchRaw("GET", "/indicators/gisw_utilization_rate", nil)
-			if st != 200 || strings.Contains(string(b), `action="/indicators/gisw_utilization_rate/values"`) {
+			st, b, _ = gen.fetchRaw("GET", "/indicators/hw_standardisation_pass_rate", nil)
+			if st != 200 || strings.Contains(string(b), `action="/indicators/hw_standardisation_pass_rate/values"`) {
 				t.Errorf("gen is offered the report form: %d", st)
 			}
 
@@ -373,7 +373,7 @@ func TestIndicators(t *testing.T) {
 				t.Errorf("approved through the page: %v", byID(m)["industrial_output_value"])
 			}
 			// A refused form is shown again with the field's message.
-			st, b, _ = admin.fetchRaw("POST", "/indicators/gisw_utilization_rate/values",
+			st, b, _ = admin.fetchRaw("POST", "/indicators/hw_standardisation_pass_rate/values",
 				strings.NewReader("region=340600&period=2026&value=101&comment=x"), "Content-Type", "application/x-www-form-urlencoded")
 			if st != 422 || !strings.Contains(string(b), "百分比须在 0 至 100 之间") {
 				t.Errorf("refused form: %d\n%s", st, b)

@@ -164,7 +164,8 @@ func (a *App) handler(cfg Config) http.Handler {
 	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Registry: a.Registry, Audit: a.Audit, Version: cfg.Version,
 		Approvals: approval.NewService(a.DB), Manifests: a.Manifests, Trace: trace.NewService(a.DB, a.Manifests, a.Audit),
 		Matching: matching.NewService(a.DB), Ledger: ledger.NewService(a.DB), Plans: plan.NewService(a.DB),
-		Alerts: alerts.NewService(a.DB), Calendar: calendar.NewService(a.DB), Indicators: indicators})
+		Alerts: alerts.NewService(a.DB), Calendar: calendar.NewService(a.DB), Indicators: indicators,
+		Exchange: exchangeKinds(a.DB), Streams: streamSheets(a.DB)})
 	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api.WriteProblem(w, http.StatusNotFound, "not_found", "没有这个接口")
 	}))
@@ -187,7 +188,7 @@ func (a *App) handler(cfg Config) http.Handler {
 		Cookie: SessionCookie, SecureCookie: cfg.SecureCookie, Ledger: ledger.NewService(a.DB),
 		Manifests: a.Manifests, Alerts: alerts.NewService(a.DB), Trace: trace.NewService(a.DB, a.Manifests, a.Audit),
 		Matching: matching.NewService(a.DB), Plans: plan.NewService(a.DB), Approvals: approval.NewService(a.DB),
-		Indicators: indicators}))
+		Indicators: indicators, Streams: streamSheets(a.DB), Exchange: exchangeKinds(a.DB)}))
 
 	var h http.Handler = mux
 	h = idempotency.Middleware(a.DB)(h)

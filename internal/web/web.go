@@ -24,6 +24,7 @@ import (
 	"wufei/internal/alerts"
 	"wufei/internal/auth"
 	"wufei/internal/errs"
+	"wufei/internal/exchange"
 	"wufei/internal/hw/approval"
 	"wufei/internal/hw/ledger"
 	"wufei/internal/hw/manifest"
@@ -33,6 +34,7 @@ import (
 	"wufei/internal/program/indicator"
 	"wufei/internal/registry"
 	"wufei/internal/store"
+	"wufei/internal/streams/sheet"
 )
 
 // Deps are what the UI needs.
@@ -53,6 +55,13 @@ type Deps struct {
 
 	// The Zero-Waste City programme.
 	Indicators *indicator.Service
+
+	// The record kinds of the other solid-waste streams (industrial,
+	// sludge, construction, medical, agricultural, household).
+	Streams []*sheet.Service
+
+	// The record kinds that can be exchanged as Excel workbooks.
+	Exchange []exchange.Kind
 }
 
 var (
@@ -128,6 +137,8 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("POST /indicators/{id}/values", s.authed(s.indicatorReport))
 	mux.HandleFunc("POST /indicators/{id}/values/{vid}/{action}", s.authed(s.indicatorAction))
 	s.programmeRoutes(mux)
+	s.streamRoutes(mux)
+	s.exchangeRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errs.E(errs.NotFound, "not_found", "页面不存在"))
 	})

@@ -84,6 +84,18 @@ func checkFacility(ctx context.Context, q store.Querier, v *errs.Validation, fie
 // creates its containers with their digital ids.
 func (s *Service) RecordGeneration(ctx context.Context, p auth.Principal, in NewGeneration) (Generated, error) {
 	var out Generated
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = recordGeneration(ctx, tx, p, in)
+		return err
+	})
+	return out, err
+}
+
+// recordGeneration writes a generation record inside tx (a workbook import
+// applies many).
+func recordGeneration(ctx context.Context, tx *store.Tx, p auth.Principal, in NewGeneration) (Generated, error) {
+	var out Generated
 	unitID, err := writer(p)
 	if err != nil {
 		return out, err
@@ -154,7 +166,7 @@ func (s *Service) RecordGeneration(ctx context.Context, p auth.Principal, in New
 			v.Add("packaging", "required", "分装容器须填写容器/包装类型")
 		}
 	}
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+	err = func() error {
 		at, err := occurredAt(in.OccurredAt, tx.Now)
 		if err != nil {
 			return err
@@ -232,7 +244,7 @@ func (s *Service) RecordGeneration(ctx context.Context, p auth.Principal, in New
 		}
 		out = Generated{Record: r, Items: cs}
 		return nil
-	})
+	}()
 	return out, err
 }
 

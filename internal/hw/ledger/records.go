@@ -67,11 +67,22 @@ func sourceOf(k Kind, c Container) string {
 
 func (s *Service) move(ctx context.Context, p auth.Principal, kind Kind, in Movement) (Record, error) {
 	var r Record
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		r, err = s.moveIn(ctx, tx, p, kind, in)
+		return err
+	})
+	return r, err
+}
+
+// moveIn records a movement inside tx (a workbook import applies many).
+func (s *Service) moveIn(ctx context.Context, tx *store.Tx, p auth.Principal, kind Kind, in Movement) (Record, error) {
+	var r Record
 	unitID, err := writer(p)
 	if err != nil {
 		return r, err
 	}
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+	err = func() error {
 		at, err := occurredAt(in.OccurredAt, tx.Now)
 		if err != nil {
 			return err
@@ -176,7 +187,7 @@ func (s *Service) move(ctx context.Context, p auth.Principal, kind Kind, in Move
 			return err
 		}
 		return s.moved(ctx, tx, r, src)
-	})
+	}()
 	return r, err
 }
 

@@ -78,6 +78,15 @@ var engine = map[string]struct {
 	"ihw_generation_intensity":     {ihwIntensity, groupRecords},
 	"medical_waste_treatment_rate": {medicalTreatment, groupRecords},
 	"zero_waste_cells":             {zeroWasteCells, groupCells},
+	"gisw_utilization_rate":        {giswUtilisation, groupStreams},
+	"sludge_safe_rate":             {sludgeSafe, groupStreams},
+	"cdw_recycling_rate":           {cdwRecycling, groupStreams},
+	"straw_utilization_rate":       {strawUtilisation, groupStreams},
+	"ag_film_recovery_rate":        {filmRecovery, groupStreams},
+	"pesticide_pack_recovery_rate": {pesticideRecovery, groupStreams},
+	"msw_recycling_rate":           {mswRecycling, groupStreams},
+	"msw_landfill_raw":             {mswLandfillRaw, groupStreams},
+	"two_networks_coverage":        {twoNetworksCoverage, groupStreams},
 }
 
 // medical is the 名录 category of medical waste, which is not industrial.

@@ -15,11 +15,12 @@ import (
 var demoYears = []int{2024, 2025, 2026}
 
 // demoCity holds plausible city-wide values for 2024–2026 of the reported
-// indicators, chosen so that the demo shows every status: achieved (straw,
-// sludge, 零填埋, green factories), on track (green mines, film, express
-// packaging, construction waste), at risk (general industrial solid waste,
-// household waste recycling, prefabricated buildings), off track
-// (pesticide packaging).
+// indicators, chosen so that the demo shows every status: achieved
+// (green factories), on track (green mines, express packaging), at risk
+// (prefabricated buildings), off track (manure facilities). The stream
+// indicators (straw, film, pesticide packaging, household waste, 零填埋,
+// 两网融合, general industrial solid waste, sludge, construction waste) are
+// computed from the streams' demo records instead.
 var demoCity = map[string][3]float64{
 	"industrial_output_value":           {18_600_000, 19_500_000, 20_400_000},
 	"green_factories":                   {8, 10, 12},
@@ -27,17 +28,8 @@ var demoCity = map[string][3]float64{
 	"green_building_share":              {90, 95, 98},
 	"prefab_building_share":             {30, 33, 35},
 	"express_green_pack_rate":           {85, 89, 92.5},
-	"gisw_utilization_rate":             {80.5, 82.3, 84.1},
-	"manure_facility_rate":              {96, 98, 99.5},
+	"manure_facility_rate":              {85, 86, 87},
 	"manure_utilization_rate":           {88, 90, 92},
-	"straw_utilization_rate":            {95.2, 95.6, 96.1},
-	"ag_film_recovery_rate":             {80, 82, 83.5},
-	"pesticide_pack_recovery_rate":      {70, 72, 73},
-	"cdw_recycling_rate":                {40, 44, 48},
-	"msw_recycling_rate":                {35, 36.5, 38},
-	"two_networks_coverage":             {40, 60, 80},
-	"msw_landfill_raw":                  {0, 0, 0},
-	"sludge_safe_rate":                  {100, 100, 100},
 	"medical_waste_system_coverage":     {95, 97, 99},
 	"hw_standardisation_pass_rate":      {88, 91, 94},
 	"local_regulations":                 {3, 5, 7},

@@ -163,7 +163,10 @@ func TestTree(t *testing.T) {
 		for id, kind := range map[string]indicator.Kind{"ihw_utilization_rate": indicator.Computed,
 			"ihw_generation_intensity": indicator.Computed, "medical_waste_treatment_rate": indicator.Computed,
 			"zero_waste_cells": indicator.Computed, "industrial_output_value": indicator.Reported,
-			"gisw_utilization_rate": indicator.Reported} {
+			"gisw_utilization_rate": indicator.Computed, "straw_utilization_rate": indicator.Computed,
+			"sludge_safe_rate": indicator.Computed, "cdw_recycling_rate": indicator.Computed,
+			"green_building_share": indicator.Reported, "msw_landfill_raw": indicator.Computed,
+			"two_networks_coverage": indicator.Computed} {
 			if got[id].Kind != kind {
 				t.Errorf("%s is %s, want %s", id, got[id].Kind, kind)
 			}
@@ -246,8 +249,8 @@ func ptr(i int) *int { return &i }
 func TestReportWorkflow(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		const id = "gisw_utilization_rate" // lead 市生态环境局
-		report := indicator.NewReport{Region: "340600", Period: "2026", Value: f(84.2), Comment: "依据 2026 年一般工业固废申报数据"}
+		const id = "hw_standardisation_pass_rate" // lead 市生态环境局
+		report := indicator.NewReport{Region: "340600", Period: "2026", Value: f(84.2), Comment: "依据 2026 年规范化环境管理评估结果"}
 
 		// Only the lead department (or its branch for its own region) reports.
 		for _, p := range []auth.Principal{e.gxj, e.xsq, e.viewer, e.workTeam,
@@ -742,9 +745,10 @@ func TestRefresh(t *testing.T) {
 			v == nil || *v != 20_000_000 {
 			t.Fatalf("city value after the refresh: %v %v", v, err)
 		}
-		var rows int
+		var rows, computed int
 		_ = store.Get(e.ctx, db.Reader(), &rows, `SELECT count(*) FROM indicator_values WHERE period = '2026Q3'`)
-		if rows != 4*len(areas) {
+		_ = store.Get(e.ctx, db.Reader(), &computed, `SELECT count(*) FROM indicators WHERE kind = 'computed'`)
+		if rows != computed*len(areas) || computed < 4 {
 			t.Errorf("%d computed rows for 2026Q3", rows)
 		}
 		// The refresh appends no audit entry; the marks record what it saw.
@@ -818,12 +822,13 @@ func TestSeedDemo(t *testing.T) {
 				t.Errorf("no indicator %s in the demo", s)
 			}
 		}
-		if it := got["gisw_utilization_rate"]; it.Status != "at_risk" || it.Projected == nil || *it.Projected != 85.9 ||
-			*it.Value != 84.1 {
-			t.Errorf("gisw: %s %v %v", it.Status, it.Projected, it.Value)
+		// 30, 33, 35 from 2024: the least-squares line reaches 32.67 + 2 × 2.5 in 2027, short of 40.
+		if it := got["prefab_building_share"]; it.Status != "at_risk" || it.Projected == nil || *it.Projected != 37.666667 ||
+			*it.Value != 35 {
+			t.Errorf("prefab: %s %v %v", it.Status, it.Projected, it.Value)
 		}
-		if it := e.list(e.viewer, "340621", 2025)["straw_utilization_rate"]; it.Value == nil || *it.Value != 94.6 {
-			t.Errorf("濉溪县 straw 2025: %v", it.Value)
+		if it := e.list(e.viewer, "340621", 2025)["manure_utilization_rate"]; it.Value == nil || *it.Value != 89 {
+			t.Errorf("濉溪县 manure utilisation 2025: %v", it.Value)
 		}
 	})
 }
