@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 	"testing"
@@ -116,19 +117,22 @@ func BenchmarkLifecycle(b *testing.B) {
 				b.ReportMetric(float64(store.Statements.Load()-before)/float64(b.N), "statements/op")
 			})
 			// The same with concurrent clients, as a city's parties work: the
-			// HTTP, JSON and checks of one request overlap another's writes.
-			b.Run("http-concurrent", func(b *testing.B) {
-				b.ReportAllocs()
-				b.SetParallelism(4)
-				cpu := cpuTime()
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						c.lifecycle(gen, carrier, disposer, body)
-					}
+			// HTTP, JSON and checks of one request overlap another's writes,
+			// and more writers share each commit.
+			for _, clients := range []int{8, 32, 128} {
+				b.Run(fmt.Sprintf("http-%dclients", clients), func(b *testing.B) {
+					b.ReportAllocs()
+					b.SetParallelism(max(1, clients/runtime.GOMAXPROCS(0)))
+					cpu := cpuTime()
+					b.RunParallel(func(pb *testing.PB) {
+						for pb.Next() {
+							c.lifecycle(gen, carrier, disposer, body)
+						}
+					})
+					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lifecycles/s")
+					b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 				})
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lifecycles/s")
-				b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
-			})
+			}
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"wufei/internal/api"
+	"wufei/internal/store"
 )
 
 // limitBody bounds every request body (api.BodyLimit); huma adds its own
@@ -85,3 +86,14 @@ func (w *statusWriter) WriteHeader(code int) {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// expectWrites announces each request that may write (any method but GET and
+// HEAD) to the store, which lets a commit wait a moment for it to join.
+func expectWrites(db *store.DB, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			defer db.Expect()()
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -191,6 +191,7 @@ func (a *App) handler(cfg Config) http.Handler {
 		Indicators: indicators, Streams: streamSheets(a.DB), Exchange: exchangeKinds(a.DB)}))
 
 	var h http.Handler = mux
+	h = expectWrites(a.DB, h)
 	h = idempotency.Middleware(a.DB)(h)
 	h = api.Authenticate(a.Auth, SessionCookie)(h)
 	h = api.AssumeJSON(h)

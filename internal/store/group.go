@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -12,6 +13,10 @@ import (
 // maxGroup bounds how many write transactions share one commit, and so how
 // long the first of them waits for its acknowledgement.
 const maxGroup = 64
+
+// commitDelay is how long a group stays open for writes that are on their
+// way (see DB.Expect) before it commits without them.
+const commitDelay = 200 * time.Microsecond
 
 // group commits concurrent write transactions on SQLite together. SQLite
 // runs one writer at a time; what each commit costs (writing the changed
@@ -23,22 +28,29 @@ const maxGroup = 64
 // finds nobody queued behind it commits the group, and every member returns
 // only once that commit is done, with its result — so nothing is
 // acknowledged before it is durable, and a failed commit fails every member.
+//
+// A group also waits up to commitDelay for writes that have been announced
+// (DB.Expect) but have not reached it yet — the same idea as PostgreSQL's
+// commit_delay with commit_siblings — so that under load a commit carries
+// many members; with nothing announced it commits at once.
 type group struct {
-	db      *DB
-	mu      sync.Mutex   // held while a member runs or the group commits
-	waiting atomic.Int32 // callers queued for mu
-	tx      *sqlx.Tx     // the open transaction, nil between groups
-	open    *commit      // the open group's outcome
-	serial  int          // names savepoints
+	db       *DB
+	mu       sync.Mutex   // held while a member runs or the group commits
+	waiting  atomic.Int32 // callers queued for mu
+	expected atomic.Int32 // writes announced and not yet over
+	tx       *sqlx.Tx     // the open transaction, nil between groups
+	open     *commit      // the open group's outcome
+	serial   int          // names savepoints
 }
 
 // commit is a group's outcome, known once done is closed.
 type commit struct {
-	n     int      // members applied
-	after []func() // their after-commit hooks, in order
-	undo  []func() // their rollback hooks
-	done  chan struct{}
-	err   error
+	n      int           // members applied
+	after  []func()      // their after-commit hooks, in order
+	undo   []func()      // their rollback hooks
+	joined chan struct{} // closed, and replaced, when a member joins
+	done   chan struct{}
+	err    error
 }
 
 // run runs fn as one member of a group.
@@ -47,13 +59,40 @@ func (g *group) run(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	g.mu.Lock()
 	g.waiting.Add(-1)
 	c, err := g.member(ctx, fn)
-	g.maybeCommit()
+	if g.linger() {
+		// The last to join commits: if someone joins while this one waits,
+		// the newcomer takes that over.
+		open, n, joined := g.open, g.open.n, g.open.joined
+		g.mu.Unlock()
+		t := time.NewTimer(commitDelay)
+		select {
+		case <-joined:
+		case <-t.C:
+		}
+		t.Stop()
+		g.mu.Lock()
+		if g.open == open && open.n == n {
+			g.maybeCommit()
+		}
+	} else {
+		g.maybeCommit()
+	}
 	g.mu.Unlock()
 	if err != nil {
 		return err
 	}
 	<-c.done
 	return c.err
+}
+
+// linger reports whether the open group should wait for announced writes
+// before it commits: nobody is queued to join now, but more writes are in
+// progress than the group holds.
+func (g *group) linger() bool {
+	if g.tx == nil || g.waiting.Load() > 0 || g.open.n >= maxGroup {
+		return false
+	}
+	return int(g.expected.Load()) > g.open.n
 }
 
 // member applies fn inside a savepoint of the open transaction, beginning
@@ -70,9 +109,11 @@ func (g *group) member(ctx context.Context, fn func(tx *Tx) error) (c *commit, e
 		if err != nil {
 			return nil, fmt.Errorf("store: begin: %w", err)
 		}
-		g.tx, g.open = x, &commit{done: make(chan struct{})}
+		g.tx, g.open = x, &commit{done: make(chan struct{}), joined: make(chan struct{})}
 	}
 	c = g.open
+	close(c.joined) // wakes a member lingering for this one
+	c.joined = make(chan struct{})
 	// The first member needs no savepoint: if it fails, the whole
 	// transaction is rolled back, with nobody else's work in it.
 	first := c.n == 0
@@ -140,6 +181,11 @@ func (g *group) maybeCommit() {
 	if g.tx == nil || (g.waiting.Load() > 0 && g.open.n < maxGroup) {
 		return
 	}
+	g.commit()
+}
+
+// commit commits the open group.
+func (g *group) commit() {
 	c := g.open
 	if c.n == 0 {
 		g.abort(nil)
@@ -173,4 +219,16 @@ func (g *group) abort(err error) {
 	}
 	c.err = err
 	close(c.done)
+}
+
+// Expect announces a write that is on its way to DB.Tx — a request that
+// will write once it has read and checked what it needs — so that a group
+// about to commit may wait a moment for it. Call the returned function when
+// the write is over. On PostgreSQL it does nothing.
+func (db *DB) Expect() (done func()) {
+	if db.group == nil {
+		return func() {}
+	}
+	db.group.expected.Add(1)
+	return func() { db.group.expected.Add(-1) }
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"wufei/internal/store"
 	"wufei/internal/store/storetest"
@@ -93,6 +94,49 @@ func TestConcurrentMembers(t *testing.T) {
 		}
 		if err := store.Get(ctx, db.Reader(), &n, `SELECT count(*) FROM regions WHERE code = '970500'`); err != nil || n != 0 {
 			t.Errorf("cancelled caller wrote %d rows (%v)", n, err)
+		}
+	})
+}
+
+// Announced writes: a group waits a moment for writes on their way, and one
+// announced write that never comes holds nobody up for long.
+func TestExpectedWrites(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		insert := func(code string) error {
+			return db.Tx(ctx, func(tx *store.Tx) error {
+				_, err := store.Exec(ctx, tx, `INSERT INTO regions (code, name, level) VALUES (?, 'e', 'province')`, code)
+				return err
+			})
+		}
+		never := db.Expect() // announced, never written
+		defer never()
+		var wg sync.WaitGroup
+		errc := make(chan error, 40)
+		for i := range 40 {
+			wg.Go(func() {
+				done := db.Expect()
+				defer done()
+				errc <- insert(fmt.Sprint(960000 + i))
+			})
+		}
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		start := time.Now()
+		if err := insert("960500"); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("a write waited %v for one that never came", d)
+		}
+		var n int
+		if err := store.Get(ctx, db.Reader(), &n, `SELECT count(*) FROM regions WHERE name = 'e'`); err != nil || n != 41 {
+			t.Errorf("%d rows (%v), want 41", n, err)
 		}
 	})
 }

@@ -83,42 +83,57 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, d Input) (Manife
 	if !actsFor(p) || p.Role == auth.Driver {
 		return Manifest{}, errs.E(errs.Forbidden, "forbidden", "只有移出单位的人员可以填写联单")
 	}
-	var m Manifest
-	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		var err error
-		m, err = s.create(ctx, tx, p, d)
-		return err
+	// Checked against the registry and catalogue before taking the writer;
+	// only the containers, which another manifest may claim meanwhile, are
+	// checked again inside.
+	m, err := s.build(ctx, s.db.Reader(), p, d)
+	if err != nil {
+		return m, err
+	}
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		var v errs.Validation
+		for i, l := range m.Lines {
+			if err := checkContainers(ctx, tx, m.ConsignorUnitID, i, l, &v); err != nil {
+				return err
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		return s.insert(ctx, tx, p, &m)
 	})
 	return m, err
 }
 
 // create writes a draft inside tx (a workbook import writes many).
 func (s *Service) create(ctx context.Context, tx *store.Tx, p auth.Principal, d Input) (Manifest, error) {
-	var m Manifest
-	err := func() error {
-		var err error
-		if m, err = s.build(ctx, tx, p, d); err != nil {
-			return err
-		}
-		m.ID = uuid.Must(uuid.NewV7()).String()
-		m.Year = tx.Now.In(calendar.Zone).Year()
-		if m.Number, err = nextNumber(ctx, tx, m.Year); err != nil {
-			return err
-		}
-		m.Status, m.Version, m.CreatedAt, m.UpdatedAt = Draft, 1, tx.Now, tx.Now
-		if _, err := store.Exec(ctx, tx, `INSERT INTO manifests (id, number, year, status, consignor_unit_id, receiver_unit_id,
-			region_code, receiver_region_code, cross_province, previous_id, emergency_measures, note, warnings,
-			created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, 1)`,
-			m.ID, m.Number, m.Year, string(m.Status), m.ConsignorUnitID, m.ReceiverUnitID, m.RegionCode, m.ReceiverRegionCode,
-			m.CrossProvince, m.PreviousID, m.EmergencyMeasures, m.Note, m.CreatedAt, m.UpdatedAt); err != nil {
-			return err
-		}
-		if err := writeParts(ctx, tx, &m); err != nil {
-			return err
-		}
-		return step(ctx, tx, p, &m, "create", m)
-	}()
-	return m, err
+	m, err := s.build(ctx, tx, p, d)
+	if err != nil {
+		return m, err
+	}
+	return m, s.insert(ctx, tx, p, &m)
+}
+
+// insert numbers a built draft and writes it.
+func (s *Service) insert(ctx context.Context, tx *store.Tx, p auth.Principal, m *Manifest) error {
+	m.ID = uuid.Must(uuid.NewV7()).String()
+	m.Year = tx.Now.In(calendar.Zone).Year()
+	var err error
+	if m.Number, err = nextNumber(ctx, tx, m.Year); err != nil {
+		return err
+	}
+	m.Status, m.Version, m.CreatedAt, m.UpdatedAt = Draft, 1, tx.Now, tx.Now
+	if _, err := store.Exec(ctx, tx, `INSERT INTO manifests (id, number, year, status, consignor_unit_id, receiver_unit_id,
+		region_code, receiver_region_code, cross_province, previous_id, emergency_measures, note, warnings,
+		created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, 1)`,
+		m.ID, m.Number, m.Year, string(m.Status), m.ConsignorUnitID, m.ReceiverUnitID, m.RegionCode, m.ReceiverRegionCode,
+		m.CrossProvince, m.PreviousID, m.EmergencyMeasures, m.Note, m.CreatedAt, m.UpdatedAt); err != nil {
+		return err
+	}
+	if err := writeParts(ctx, tx, m); err != nil {
+		return err
+	}
+	return step(ctx, tx, p, m, "create", *m)
 }
 
 // Update replaces a draft's parties and lines; once submitted, a manifest
@@ -178,7 +193,7 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, p auth.Principal, id
 
 // build validates a draft against the registry and catalogue and returns
 // the manifest it describes (without id, number or status).
-func (s *Service) build(ctx context.Context, tx *store.Tx, p auth.Principal, d Input) (Manifest, error) {
+func (s *Service) build(ctx context.Context, q store.Querier, p auth.Principal, d Input) (Manifest, error) {
 	var v errs.Validation
 	m := Manifest{ConsignorUnitID: p.UnitID, ReceiverUnitID: d.ReceiverUnitID, EmergencyMeasures: strings.TrimSpace(d.EmergencyMeasures),
 		Note: strings.TrimSpace(d.Note)}
@@ -187,7 +202,7 @@ func (s *Service) build(ctx context.Context, tx *store.Tx, p auth.Principal, d I
 	for _, l := range legs {
 		ids = append(ids, l.CarrierUnitID)
 	}
-	parties, err := units(ctx, tx, ids...)
+	parties, err := units(ctx, q, ids...)
 	if err != nil {
 		return m, err
 	}
@@ -238,7 +253,7 @@ func (s *Service) build(ctx context.Context, tx *store.Tx, p auth.Principal, d I
 		f := fmt.Sprintf("lines[%d]", i)
 		l := Line{LineNo: i + 1, WasteCode: in.WasteCode, Name: strings.TrimSpace(in.Name), Form: in.Form,
 			Packaging: strings.TrimSpace(in.Packaging), PackageCount: in.PackageCount, ContainerIDs: in.ContainerIDs}
-		wc, err := catalog.GetWasteCode(ctx, tx, in.WasteCode)
+		wc, err := catalog.GetWasteCode(ctx, q, in.WasteCode)
 		if err != nil {
 			if errs.KindOf(err) != errs.NotFound && errs.KindOf(err) != errs.Invalid {
 				return m, err
@@ -269,21 +284,13 @@ func (s *Service) build(ctx context.Context, tx *store.Tx, p auth.Principal, d I
 		if l.PackageCount < 1 {
 			v.Add(f+".package_count", "package_count_positive", "包装数量至少为 1")
 		}
-		if len(l.ContainerIDs) > 0 && l.WasteCode != "" {
-			if err := ledger.CheckContainers(ctx, tx, m.ConsignorUnitID, l.WasteCode, l.ContainerIDs); err != nil {
-				var e *errs.Error
-				if !errors.As(err, &e) {
-					return m, err
-				}
-				for _, fe := range e.Fields {
-					v.Add(f+"."+fe.Field, fe.Code, fe.Message)
-				}
-			}
+		if err := checkContainers(ctx, q, m.ConsignorUnitID, i, l, &v); err != nil {
+			return m, err
 		}
 		m.Lines = append(m.Lines, l)
 	}
 	if d.PreviousID != "" {
-		if err := s.checkPrevious(ctx, tx, p, d.PreviousID, &v); err != nil {
+		if err := s.checkPrevious(ctx, q, p, d.PreviousID, &v); err != nil {
 			return m, err
 		}
 		m.PreviousID = &d.PreviousID
@@ -295,11 +302,28 @@ func (s *Service) build(ctx context.Context, tx *store.Tx, p auth.Principal, d I
 	return m, nil
 }
 
+// checkContainers adds line i's container problems to v: each must be the
+// unit's, of the line's code, and in its store.
+func checkContainers(ctx context.Context, q store.Querier, unitID string, i int, l Line, v *errs.Validation) error {
+	if len(l.ContainerIDs) == 0 || l.WasteCode == "" {
+		return nil
+	}
+	err := ledger.CheckContainers(ctx, q, unitID, l.WasteCode, l.ContainerIDs)
+	var e *errs.Error
+	if err == nil || !errors.As(err, &e) {
+		return err
+	}
+	for _, fe := range e.Fields {
+		v.Add(fmt.Sprintf("lines[%d].%s", i, fe.Field), fe.Code, fe.Message)
+	}
+	return nil
+}
+
 // checkPrevious allows a new manifest to carry refused waste on: from the
 // receiver that refused it (moving on) or back from the original consignor's
 // side (returning).
-func (s *Service) checkPrevious(ctx context.Context, tx *store.Tx, p auth.Principal, id string, v *errs.Validation) error {
-	prev, err := s.load(ctx, tx, p, id)
+func (s *Service) checkPrevious(ctx context.Context, q store.Querier, p auth.Principal, id string, v *errs.Validation) error {
+	prev, err := s.load(ctx, q, p, id)
 	if errs.KindOf(err) == errs.NotFound {
 		v.Add("previous_id", "manifest_unknown", "原联单不存在或无权查看")
 		return nil

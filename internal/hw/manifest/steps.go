@@ -30,9 +30,24 @@ import (
 // step runs again on the manifest read inside the transaction.
 func (s *Service) transit(ctx context.Context, p auth.Principal, id string, version int64, action string,
 	fn func(tx *store.Tx, m *Manifest) (change any, err error)) (Manifest, error) {
+	return s.transitWith(ctx, p, id, version, action, nil, fn)
+}
+
+// transitWith is transit with pre, which reads what the step is checked
+// against and that changes seldom (licences, vehicles, plans): it too runs
+// before the write transaction, on the manifest as read, and again inside
+// it when the manifest has moved. A change to those records racing the step
+// is then as if it had come just after it.
+func (s *Service) transitWith(ctx context.Context, p auth.Principal, id string, version int64, action string,
+	pre func(q store.Querier, m Manifest) error, fn func(tx *store.Tx, m *Manifest) (change any, err error)) (Manifest, error) {
 	read, err := s.load(ctx, s.db.Reader(), p, id)
 	if err != nil {
 		return read, err
+	}
+	if pre != nil {
+		if err := pre(s.db.Reader(), read); err != nil {
+			return read, err
+		}
 	}
 	var m Manifest
 	for fresh := false; ; fresh = true {
@@ -42,6 +57,11 @@ func (s *Service) transit(ctx context.Context, p auth.Principal, id string, vers
 				var err error
 				if m, err = s.load(ctx, tx, p, id); err != nil {
 					return err
+				}
+				if pre != nil {
+					if err := pre(tx, m); err != nil {
+						return err
+					}
 				}
 			}
 			err := s.apply(ctx, tx, p, &m, version, action, fn)
@@ -114,8 +134,13 @@ func at(t time.Time) *time.Time { return &t }
 // Submit checks the manifest against the licences, permits, plan and
 // approvals in force and, if it passes, hands it to the carrier.
 func (s *Service) Submit(ctx context.Context, p auth.Principal, id string, version int64) (Manifest, error) {
-	return s.transit(ctx, p, id, version, "submit", func(tx *store.Tx, m *Manifest) (any, error) {
-		if err := s.checkSubmission(ctx, tx, m); err != nil {
+	var ref references
+	read := func(q store.Querier, m Manifest) (err error) {
+		ref, err = readReferences(ctx, q, m, store.Now())
+		return err
+	}
+	return s.transitWith(ctx, p, id, version, "submit", read, func(tx *store.Tx, m *Manifest) (any, error) {
+		if err := s.checkSubmission(ctx, tx, m, ref); err != nil {
 			return nil, err
 		}
 		m.Status, m.SubmittedAt = Submitted, at(tx.Now)
@@ -123,9 +148,69 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, id string, versi
 	})
 }
 
+// references are the registry records a submission is checked against:
+// the receiver's licences in force, each leg's vehicle and carrier, and
+// whether the consignor's plan names each line's code.
+type references struct {
+	licences []licence
+	vehicles []*vehicle // by leg; nil when the plate is not registered
+	carriers []*unit    // by leg
+	planned  []bool     // by line
+}
+
+type vehicle struct {
+	UnitID        string     `db:"unit_id"`
+	Status        string     `db:"status"`
+	CapacityG     int64      `db:"capacity_g"`
+	PermitValidTo *time.Time `db:"permit_valid_to"`
+}
+
+func readReferences(ctx context.Context, q store.Querier, m Manifest, day time.Time) (references, error) {
+	var ref references
+	var err error
+	if ref.licences, err = receiverLicences(ctx, q, m.ReceiverUnitID, day); err != nil {
+		return ref, err
+	}
+	ids := make([]string, len(m.Carriers))
+	for i, c := range m.Carriers {
+		ids[i] = c.CarrierUnitID
+		var v vehicle
+		switch err := store.Get(ctx, q, &v, `SELECT unit_id, status, capacity_g, permit_valid_to FROM vehicles WHERE plate = ?`,
+			c.VehiclePlate); {
+		case err == nil:
+			ref.vehicles = append(ref.vehicles, &v)
+		case errors.Is(err, store.ErrNotFound):
+			ref.vehicles = append(ref.vehicles, nil)
+		default:
+			return ref, err
+		}
+	}
+	carriers, err := units(ctx, q, ids...)
+	if err != nil {
+		return ref, err
+	}
+	for _, c := range m.Carriers {
+		u, ok := carriers[c.CarrierUnitID]
+		if !ok {
+			return ref, store.ErrNotFound
+		}
+		ref.carriers = append(ref.carriers, &u)
+	}
+	for _, l := range m.Lines {
+		ok, err := plan.Names(ctx, q, m.ConsignorUnitID, m.Year, l.WasteCode)
+		if err != nil {
+			return ref, err
+		}
+		ref.planned = append(ref.planned, ok)
+	}
+	return ref, nil
+}
+
 // checkSubmission collects every reason the manifest cannot go, each on its
-// field; warnings (a missing plan when plan_check is warn) go on m.
-func (s *Service) checkSubmission(ctx context.Context, tx *store.Tx, m *Manifest) error {
+// field; warnings (a missing plan when plan_check is warn) go on m. What
+// needs the transaction — the receiver's capacity left and the approvals'
+// quantities — is read in tx; the rest comes from ref.
+func (s *Service) checkSubmission(ctx context.Context, tx *store.Tx, m *Manifest, ref references) error {
 	r, _, err := rules(ctx, tx)
 	if err != nil {
 		return err
@@ -135,10 +220,7 @@ func (s *Service) checkSubmission(ctx context.Context, tx *store.Tx, m *Manifest
 	m.Warnings = []string{}
 
 	// The receiver's licence covers every code, with capacity left this year.
-	licences, err := receiverLicences(ctx, tx, m.ReceiverUnitID, day)
-	if err != nil {
-		return err
-	}
+	licences := ref.licences
 	var total int64
 	for i, l := range m.Lines {
 		total += l.QuantityG
@@ -165,18 +247,9 @@ func (s *Service) checkSubmission(ctx context.Context, tx *store.Tx, m *Manifest
 	// Every carrier is active and its vehicle registered to it with a valid permit.
 	for i, c := range m.Carriers {
 		f := fmt.Sprintf("carriers[%d].vehicle_plate", i)
-		var veh struct {
-			UnitID        string     `db:"unit_id"`
-			Status        string     `db:"status"`
-			CapacityG     int64      `db:"capacity_g"`
-			PermitValidTo *time.Time `db:"permit_valid_to"`
-		}
-		err := store.Get(ctx, tx, &veh, `SELECT unit_id, status, capacity_g, permit_valid_to FROM vehicles WHERE plate = ?`, c.VehiclePlate)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
+		veh := ref.vehicles[i]
 		switch {
-		case err != nil || veh.UnitID != c.CarrierUnitID:
+		case veh == nil || veh.UnitID != c.CarrierUnitID:
 			v.Add(f, "vehicle_not_registered", "车辆未登记在该承运单位名下: "+c.VehiclePlate)
 		case veh.Status != "active":
 			v.Add(f, "vehicle_not_active", "车辆已停用")
@@ -186,22 +259,14 @@ func (s *Service) checkSubmission(ctx context.Context, tx *store.Tx, m *Manifest
 			v.Add(f, "vehicle_capacity_exceeded", fmt.Sprintf("本联单 %.3f 吨超过车辆核定载质量 %.3f 吨",
 				qty.Tonnes(total), qty.Tonnes(veh.CapacityG)))
 		}
-		cu, err := unitInfo(ctx, tx, c.CarrierUnitID)
-		if err != nil {
-			return err
-		}
-		if cu.Status != "active" {
+		if ref.carriers[i].Status != "active" {
 			v.Add(fmt.Sprintf("carriers[%d].carrier_unit_id", i), "carrier_not_active", "承运单位已停业或注销")
 		}
 	}
 
 	// The consignor's filed plan for the year names each code.
 	for i, l := range m.Lines {
-		ok, err := plan.Names(ctx, tx, m.ConsignorUnitID, m.Year, l.WasteCode)
-		if err != nil {
-			return err
-		}
-		if ok {
+		if ref.planned[i] {
 			continue
 		}
 		msg := fmt.Sprintf("移出单位 %d 年度已备案的管理计划中没有 %s", m.Year, l.WasteCode)
@@ -492,11 +557,12 @@ type CompletionLine struct {
 // be one the receiver's licence allows for that code. The consignor's
 // outsourced ledger records are written from here.
 func (s *Service) Complete(ctx context.Context, p auth.Principal, id string, version int64, lines []CompletionLine) (Manifest, error) {
-	return s.transit(ctx, p, id, version, "complete", func(tx *store.Tx, m *Manifest) (any, error) {
-		licences, err := receiverLicences(ctx, tx, m.ReceiverUnitID, tx.Now)
-		if err != nil {
-			return nil, err
-		}
+	var licences []licence
+	read := func(q store.Querier, m Manifest) (err error) {
+		licences, err = receiverLicences(ctx, q, m.ReceiverUnitID, store.Now())
+		return err
+	}
+	return s.transitWith(ctx, p, id, version, "complete", read, func(tx *store.Tx, m *Manifest) (any, error) {
 		var v errs.Validation
 		byNo := map[int]string{}
 		for _, cl := range lines {
