@@ -104,10 +104,12 @@ func (e *Entry) Leaf() []byte {
 // is therefore gapless.
 //
 // The head and the tree's recent hashes are also kept in memory (see
-// heads), so an append is usually three statements: the head moved on
-// only if it is still the one the entry chains to, the tree hashes, and the
-// entry. When the head has moved (another process, a rollback), Append
-// reads it and chains to it.
+// heads), so a transaction's first append is usually three statements: the
+// head moved on only if it is still the one the entry chains to, the tree
+// hashes, and the entry. When the head has moved (another process, a
+// rollback), Append reads it and chains to it. Later appends in the same
+// transaction chain on from its own last entry and leave the head row to one
+// update before the commit.
 func Append(ctx context.Context, tx *store.Tx, actor Actor, rec Record) (int64, error) {
 	change, err := json.Marshal(rec.Change)
 	if err != nil {
@@ -127,32 +129,24 @@ func Append(ctx context.Context, tx *store.Tx, actor Actor, rec Record) (int64, 
 		Change:        string(change),
 	}
 	hd := heads.Of(tx)
-	tx.OnRollback(hd.forget)
-	seq, prev, known := hd.snapshot()
-	moved := !known
-	if known {
-		chain(&e, seq, prev)
-		n, err := store.Exec(ctx, tx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ?`,
-			e.Seq, e.Hash, seq, prev)
-		if err != nil {
-			return 0, fmt.Errorf("audit: head: %w", err)
-		}
-		moved = n == 0
+	mine := tx.Local(headKey{}, func() any { return &txHead{} }).(*txHead)
+	if mine.seq > 0 {
+		// This transaction holds the head already: chain on, and write the
+		// head once, before it commits.
+		chain(&e, mine.seq, mine.hash)
+	} else if err := takeHead(ctx, tx, hd, &e); err != nil {
+		return 0, err
+	} else {
+		first := e.Seq
+		tx.BeforeCommit(func() error {
+			if mine.seq == first {
+				return nil
+			}
+			_, err := store.Exec(ctx, tx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, mine.seq, mine.hash)
+			return err
+		})
 	}
-	if moved {
-		hd.forget()
-		var head struct {
-			Seq  int64  `db:"seq"`
-			Hash []byte `db:"hash"`
-		}
-		if err := store.Get(ctx, tx, &head, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq - 1 AS seq, hash`); err != nil {
-			return 0, fmt.Errorf("audit: head: %w", err)
-		}
-		chain(&e, head.Seq, head.Hash)
-		if _, err := store.Exec(ctx, tx, `UPDATE audit_head SET hash = ? WHERE id = 1`, e.Hash); err != nil {
-			return 0, fmt.Errorf("audit: head: %w", err)
-		}
-	}
+	mine.seq, mine.hash = e.Seq, e.Hash
 	// The tree's stored hashes for record n = seq-1.
 	hashes, err := tlog.StoredHashesForRecordHash(e.Seq-1, tlog.Hash(e.Hash), hd.reader(ctx, tx))
 	if err != nil {
@@ -177,6 +171,50 @@ func Append(ctx context.Context, tx *store.Tx, actor Actor, rec Record) (int64, 
 	}
 	hd.advance(e.Seq, e.Hash, base, hashes)
 	return e.Seq, nil
+}
+
+// headKey names a transaction's own audit head (txHead) in tx.Local.
+type headKey struct{}
+
+// txHead is the last entry a transaction appended, while it holds the head.
+type txHead struct {
+	seq  int64
+	hash []byte
+}
+
+// takeHead chains e to the log's head and moves the stored head on to it:
+// on the head remembered in hd, if it is still the stored one (one
+// conditional update), or else on the stored head, read as it is moved.
+// Either update takes the head row's lock for the rest of the transaction.
+func takeHead(ctx context.Context, tx *store.Tx, hd *head, e *Entry) error {
+	tx.OnRollback(hd.forget)
+	seq, prev, known := hd.snapshot()
+	if known {
+		chain(e, seq, prev)
+		n, err := store.Exec(ctx, tx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ?`,
+			e.Seq, e.Hash, seq, prev)
+		if err != nil || n == 1 {
+			return wrapHead(err)
+		}
+	}
+	hd.forget()
+	var head struct {
+		Seq  int64  `db:"seq"`
+		Hash []byte `db:"hash"`
+	}
+	if err := store.Get(ctx, tx, &head, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq - 1 AS seq, hash`); err != nil {
+		return wrapHead(err)
+	}
+	chain(e, head.Seq, head.Hash)
+	_, err := store.Exec(ctx, tx, `UPDATE audit_head SET hash = ? WHERE id = 1`, e.Hash)
+	return wrapHead(err)
+}
+
+func wrapHead(err error) error {
+	if err != nil {
+		return fmt.Errorf("audit: head: %w", err)
+	}
+	return nil
 }
 
 // chain makes e the entry after the one numbered seq with the given hash.

@@ -136,7 +136,11 @@ func (g *group) member(ctx context.Context, fn func(tx *Tx) error) (c *commit, e
 			panic(p)
 		}
 	}()
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	if err == nil {
+		err = tx.finish()
+	}
+	if err != nil {
 		g.undo(sp)
 		run(tx.undo)
 		return nil, err

@@ -246,6 +246,8 @@ type Tx struct {
 	db      *DB
 	after   []func()        // see AfterCommit
 	undo    []func()        // see OnRollback
+	before  []func() error  // see BeforeCommit
+	local   map[any]any     // see Local
 	changed map[string]bool // tables changed, see Changed
 }
 
@@ -257,6 +259,37 @@ func (tx *Tx) AfterCommit(f func()) { tx.after = append(tx.after, f) }
 // OnRollback runs f if the transaction's work is rolled back, for in-memory
 // state updated ahead of the commit.
 func (tx *Tx) OnRollback(f func()) { tx.undo = append(tx.undo, f) }
+
+// BeforeCommit runs f once the transaction's function has succeeded, before
+// it commits; an error rolls it back. It lets a transaction that moves one
+// row many times — a counter, the audit log's head — write it once, at the
+// end: PostgreSQL keeps every version of a row a transaction updates, and
+// each update walks past the ones before.
+func (tx *Tx) BeforeCommit(f func() error) { tx.before = append(tx.before, f) }
+
+// finish runs the before-commit hooks, including any they add.
+func (tx *Tx) finish() error {
+	for i := 0; i < len(tx.before); i++ {
+		if err := tx.before[i](); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Local returns the transaction's own value for key, made by mk on first
+// use: state that lives as long as the transaction.
+func (tx *Tx) Local(key any, mk func() any) any {
+	if v, ok := tx.local[key]; ok {
+		return v
+	}
+	if tx.local == nil {
+		tx.local = map[any]any{}
+	}
+	v := mk()
+	tx.local[key] = v
+	return v
+}
 
 func run(fs []func()) {
 	for _, f := range fs {
@@ -283,7 +316,11 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 			panic(p)
 		}
 	}()
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	if err == nil {
+		err = tx.finish()
+	}
+	if err != nil {
 		_ = x.Rollback()
 		run(tx.undo)
 		return err

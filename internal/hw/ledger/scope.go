@@ -60,14 +60,12 @@ func loadUnit(ctx context.Context, q store.Querier, id string) (unitInfo, error)
 	return u, err
 }
 
-// next advances the counter named scope by n and returns its new value.
-// The upsert takes the row's lock on PostgreSQL, so two writers cannot
-// draw the same number; SQLite's writers are serialised already.
+// next advances the counter named scope by n and returns its new value
+// (store.Next: the row is locked on PostgreSQL for the rest of the
+// transaction, so two writers cannot draw the same number).
 func next(ctx context.Context, tx *store.Tx, scope string, n int) (int, error) {
-	var last int
-	err := store.Get(ctx, tx, &last, `INSERT INTO ledger_serials (scope, last) VALUES (?, ?)
-		ON CONFLICT (scope) DO UPDATE SET last = ledger_serials.last + excluded.last RETURNING last`, scope, n)
-	return last, err
+	last, err := store.Next(ctx, tx, "ledger_serials", "scope", scope, int64(n))
+	return int(last), err
 }
 
 // lockUnit serialises the ledger writers of one unit, so that a check of

@@ -378,9 +378,8 @@ func writeParts(ctx context.Context, tx *store.Tx, m *Manifest) error {
 // unique and, once committed, never handed out again.
 func nextNumber(ctx context.Context, tx *store.Tx, year int) (string, error) {
 	prefix := fmt.Sprintf("%04d%s", year, CityPrefix)
-	var n int64
-	if err := store.Get(ctx, tx, &n, `INSERT INTO manifest_serials (prefix, last) VALUES (?, 1)
-		ON CONFLICT (prefix) DO UPDATE SET last = manifest_serials.last + 1 RETURNING last`, prefix); err != nil {
+	n, err := store.Next(ctx, tx, "manifest_serials", "prefix", prefix, 1)
+	if err != nil {
 		return "", err
 	}
 	if n > 999999 {
