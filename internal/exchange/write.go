@@ -51,20 +51,11 @@ func sheetName(title string) string {
 // choices, every data cell formatted as text so that codes and dates stay
 // as typed, and a guide sheet with the example row.
 func WriteTemplate(ctx context.Context, k Kind, w io.Writer) error {
-	cols, err := k.Columns(ctx)
+	f, cols, data, st, err := newWorkbook(ctx, k)
 	if err != nil {
 		return err
 	}
-	f := excelize.NewFile()
 	defer f.Close()
-	data := sheetName(k.Title())
-	if err := f.SetSheetName("Sheet1", data); err != nil {
-		return err
-	}
-	st, err := newStyles(f)
-	if err != nil {
-		return err
-	}
 	if err := f.SetPanes(data, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
@@ -262,25 +253,34 @@ func newStyles(f *excelize.File) (styles, error) {
 	return s, err
 }
 
+// newWorkbook starts a kind's workbook: its columns, and the data sheet
+// named after the kind, with the styles. The caller closes it.
+func newWorkbook(ctx context.Context, k Kind) (f *excelize.File, cols []Column, data string, st styles, err error) {
+	if cols, err = k.Columns(ctx); err != nil {
+		return nil, nil, "", st, err
+	}
+	f = excelize.NewFile()
+	data = sheetName(k.Title())
+	if err = f.SetSheetName("Sheet1", data); err == nil {
+		st, err = newStyles(f)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, "", st, err
+	}
+	return f, cols, data, st, nil
+}
+
 // WriteExport writes the rows of a year that p may see to w, with the
 // template's header row, through excelize's stream writer: rows go to a
 // temporary file as they come, so memory stays flat however many there
 // are. Nothing is written to w if the kind fails.
 func WriteExport(ctx context.Context, k Kind, p auth.Principal, year int, w io.Writer) error {
-	cols, err := k.Columns(ctx)
+	f, cols, data, st, err := newWorkbook(ctx, k)
 	if err != nil {
 		return err
 	}
-	f := excelize.NewFile()
 	defer f.Close()
-	data := sheetName(k.Title())
-	if err := f.SetSheetName("Sheet1", data); err != nil {
-		return err
-	}
-	st, err := newStyles(f)
-	if err != nil {
-		return err
-	}
 	sw, err := f.NewStreamWriter(data)
 	if err != nil {
 		return err

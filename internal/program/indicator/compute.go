@@ -56,7 +56,7 @@ func newCalc(q store.Querier) *calc { return &calc{q: q, ledger: map[string]ledg
 // or manifests means summing them again, which reads leave to the
 // scheduled refresh once a value exists (Service.RecordsLag).
 const (
-	groupRecords = "records" // ledger records, manifests
+	groupRecords = "records" // ledger records, manifests (and medical-waste records)
 	groupCells   = "cells"   // zero-waste cells
 	groupStreams = "streams" // records of the other solid-waste streams
 )
@@ -64,7 +64,7 @@ const (
 // groups lists the groups with the audit entries that make them stale.
 // Units are in both: a unit joining a park moves its records and cells.
 var groups = []struct{ name, relevant string }{
-	{groupRecords, `entity IN ('ledger_record', 'manifest', 'unit')`},
+	{groupRecords, `entity IN ('ledger_record', 'manifest', 'unit', 'stream_med_waste')`},
 	{groupCells, `(entity LIKE '%cell%' OR entity = 'unit')`},
 	{groupStreams, `entity LIKE 'stream\_%' ESCAPE '\'`},
 }
@@ -218,13 +218,15 @@ func ihwIntensity(ctx context.Context, k *calc, a Area, p Period, drill bool) (C
 	return c, err
 }
 
-// medicalTreatment is 医疗废物收集处置率: of the medical waste (HW01) that
-// left its generators in the period on manifests, the share accepted by a
-// receiver whose manifest is completed. Refused loads move on in a new
-// manifest and are counted there.
+// medicalTreatment is 医疗废物收集处置率: medical waste (HW01) collected for
+// treatment ÷ medical waste generated × 100. Where the institutions keep
+// their monthly records (internal/streams/medical), generated is theirs and
+// collected is what they handed over under contract or for months before
+// the platform, plus what left them on manifests since completed. Where no
+// records exist, it is the manifests' own rate: accepted on completed HW01
+// manifests ÷ declared at pickup.
 func medicalTreatment(ctx context.Context, k *calc, a Area, p Period, drill bool) (Computation, error) {
 	q := k.q
-	c := Computation{NumeratorLabel: "已完成处置的接受量（吨）", DenominatorLabel: "起运申报量（吨）"}
 	cond, args := a.cond("m.region_code", "m.consignor_unit_id")
 	where := ` FROM manifests m JOIN manifest_lines l ON l.manifest_id = m.id
 		WHERE l.category = ? AND m.picked_up_at >= ? AND m.picked_up_at < ?
@@ -237,21 +239,47 @@ func medicalTreatment(ctx context.Context, k *calc, a Area, p Period, drill bool
 	if err := store.Get(ctx, q, &t, `SELECT COALESCE(SUM(l.quantity_g), 0) AS shipped,
 		COALESCE(SUM(CASE WHEN m.status = 'completed' THEN COALESCE(l.accepted_g, 0) ELSE 0 END), 0) AS done`+where,
 		wargs...); err != nil {
-		return c, err
+		return Computation{}, err
 	}
+	done := drillQuery{part: "numerator", entity: "manifest_line", sql: `SELECT m.id, ` + lineRef + ` AS ref,
+		m.consignor_unit_id AS unit_id, m.region_code, COALESCE(l.accepted_g, 0) AS g, m.completed_at AS at` + where +
+		` AND m.status = 'completed' ORDER BY m.picked_up_at, m.id, l.line_no`, args: wargs}
+
+	rwhere, rargs := medRecords.where(a, p)
+	var r struct {
+		Handed    int64 `db:"handed"`
+		Generated int64 `db:"generated"`
+	}
+	if err := store.Get(ctx, q, &r, `SELECT COALESCE(SUM(handed_over_g), 0) AS handed, COALESCE(SUM(generated_g), 0) AS generated`+
+		rwhere, rargs...); err != nil {
+		return Computation{}, err
+	}
+	if r.Generated > 0 {
+		c := Computation{NumeratorLabel: "收集处置量（合同收集交接量 + 联单完成接收量，吨）", DenominatorLabel: "医疗废物产生量（吨）"}
+		c.setRate(r.Handed+t.Done, r.Generated, 100)
+		if !drill {
+			return c, nil
+		}
+		list := func(part, col string) drillQuery {
+			return drillQuery{part: part, entity: medRecords.entity, sql: `SELECT id, ` + medRecords.ref + ` AS ref, unit_id,
+				region_code, ` + col + ` AS g` + rwhere + ` AND ` + col + ` > 0 ORDER BY year, month, id`, args: rargs}
+		}
+		return c, c.drill(ctx, q, list("denominator", "generated_g"), list("numerator", "handed_over_g"), done)
+	}
+
+	c := Computation{NumeratorLabel: "已完成处置的接受量（吨）", DenominatorLabel: "起运申报量（吨）"}
 	c.setRate(t.Done, t.Shipped, 100)
 	if drill && t.Shipped > 0 {
-		err := c.drill(ctx, q,
+		return c, c.drill(ctx, q,
 			drillQuery{part: "denominator", entity: "manifest_line", sql: `SELECT m.id, ` + lineRef + ` AS ref,
 				m.consignor_unit_id AS unit_id, m.region_code, l.quantity_g AS g, m.picked_up_at AS at` + where +
-				` ORDER BY m.picked_up_at, m.id, l.line_no`, args: wargs},
-			drillQuery{part: "numerator", entity: "manifest_line", sql: `SELECT m.id, ` + lineRef + ` AS ref,
-				m.consignor_unit_id AS unit_id, m.region_code, COALESCE(l.accepted_g, 0) AS g, m.completed_at AS at` + where +
-				` AND m.status = 'completed' ORDER BY m.picked_up_at, m.id, l.line_no`, args: wargs})
-		return c, err
+				` ORDER BY m.picked_up_at, m.id, l.line_no`, args: wargs}, done)
 	}
 	return c, nil
 }
+
+// medRecords are the institutions' monthly medical-waste records.
+var medRecords = streamRate{table: "med_wastes", entity: "stream_med_waste", ref: "uscc || ' ' || code || ' ' || " + streamMonth}
 
 // zeroWasteCells is the number of zero-waste cells (无废细胞) certified by
 // the end of the period and not withdrawn, from the cells the work team

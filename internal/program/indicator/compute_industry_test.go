@@ -1,13 +1,18 @@
 package indicator_test
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
+	"wufei/internal/calendar"
 	"wufei/internal/program/indicator"
+	"wufei/internal/registry"
 	"wufei/internal/store"
 	"wufei/internal/store/storetest"
 	"wufei/internal/streams/construction"
 	"wufei/internal/streams/industrial"
+	"wufei/internal/streams/medical"
 	"wufei/internal/streams/sheet"
 	"wufei/internal/streams/sludge"
 )
@@ -111,4 +116,63 @@ func TestComputedIndustry(t *testing.T) {
 
 func indicatorFilter(region, period string) indicator.ListFilter {
 	return indicator.ListFilter{Region: region, Period: period}
+}
+
+// Where the institutions keep records, 医疗废物收集处置率 is what they
+// handed over — under contract, or on manifests since completed — over what
+// they generated; the drill-down lists both kinds of record.
+func TestComputedMedicalRecords(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		e.svc.RecordsLag = 0
+		at := time.Date(2026, 2, 2, 10, 0, 0, 0, calendar.Zone)
+		hospital, disposer := e.unit("340603", ""), e.unit("340604", "")
+		e.manifest(hospital, disposer, "340603", "completed", "HW01", "D10", 3, 3, at)
+		e.manifest(hospital, disposer, "340603", "received", "HW01", "D10", 1, 1, at)
+		// Manifests alone: 3 completed of 4 shipped.
+		if v := e.list(e.viewer, "340600", 2026)["medical_waste_treatment_rate"].Value; v == nil || *v != 75 {
+			t.Fatalf("from manifests: %v", v)
+		}
+		var uscc string
+		if err := store.Get(e.ctx, db.Reader(), &uscc, `SELECT uscc FROM units WHERE id = ?`, hospital); err != nil {
+			t.Fatal(err)
+		}
+		clinic := registry.MakeUSCC("52", "340603", "MB0C0001")
+		inst, waste := sheet.New(db, medical.Institution), sheet.New(db, medical.Waste)
+		for _, in := range []sheet.Input{
+			{"uscc": uscc, "year": "2026", "name": "某医院", "region": "340603", "level": "二级医院", "collection": medical.ByManifest,
+				"collector": "处置中心"},
+			{"uscc": clinic, "year": "2026", "name": "某诊所", "region": "340603", "level": "诊所及村卫生室",
+				"collection": medical.ByContract, "collector": "处置中心"},
+		} {
+			if _, err := inst.Create(e.ctx, e.admin, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, in := range []sheet.Input{
+			{"uscc": uscc, "month": "2026-02", "code": "841-001-01", "generated_t": "5"},
+			{"uscc": clinic, "month": "2026-02", "code": "841-001-01", "generated_t": "1", "handed_over_t": "1"},
+		} {
+			if _, err := waste.Create(e.ctx, e.admin, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// (1 typed + 3 completed) ÷ (5 + 1) generated.
+		it := e.list(e.viewer, "340600", 2026)["medical_waste_treatment_rate"]
+		if it.Value == nil || *it.Value != 66.666667 || *it.Numerator != 4 || *it.Denominator != 6 {
+			t.Fatalf("from records: %+v", it)
+		}
+		c, err := e.svc.Get(e.ctx, e.admin, "medical_waste_treatment_rate", indicatorFilter("340600", "2026"))
+		if err != nil || c.Drill == nil {
+			t.Fatalf("detail: %+v %v", c, err)
+		}
+		kinds := map[string]int{}
+		for _, r := range c.Drill.Rows {
+			kinds[r.Part+" "+r.Entity]++
+		}
+		want := map[string]int{"denominator stream_med_waste": 2, "numerator stream_med_waste": 1, "numerator manifest_line": 1}
+		if fmt.Sprint(kinds) != fmt.Sprint(want) {
+			t.Errorf("drill-down: %v, want %v", kinds, want)
+		}
+	})
 }

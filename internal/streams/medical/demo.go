@@ -18,18 +18,20 @@ import (
 // capacity with its emergency reserve.
 func Demo(ctx context.Context, db *store.DB) error {
 	var units []struct {
+		ID       string `db:"id"`
 		USCC     string `db:"uscc"`
 		Name     string `db:"name"`
 		Region   string `db:"region_code"`
 		Industry string `db:"industry_code"`
 	}
-	if err := store.Select(ctx, db.Reader(), &units, `SELECT uscc, name, region_code, industry_code FROM units
+	if err := store.Select(ctx, db.Reader(), &units, `SELECT id, uscc, name, region_code, industry_code FROM units
 		WHERE industry_code IN ('8411', '8421') ORDER BY uscc`); err != nil {
 		return err
 	}
 	r := rand.New(rand.NewPCG(340600, 4))
 	regions := []string{"340602", "340603", "340604", "340621"}
 	type inst struct {
+		unitID                    string // registered ones
 		uscc, name, region, level string
 		beds                      int
 		registered                bool
@@ -42,7 +44,7 @@ func Demo(ctx context.Context, db *store.DB) error {
 		if u.Industry == "8421" {
 			level, beds, t = "基层医疗卫生机构", 20+r.IntN(40), 0.4
 		}
-		insts = append(insts, inst{u.USCC, u.Name, u.Region, level, beds, true, ByManifest, t})
+		insts = append(insts, inst{u.ID, u.USCC, u.Name, u.Region, level, beds, true, ByManifest, t})
 	}
 	for i := range 40 {
 		reg := regions[i%len(regions)]
@@ -53,7 +55,7 @@ func Demo(ctx context.Context, db *store.DB) error {
 		case 39:
 			mode = Uncovered
 		}
-		insts = append(insts, inst{registry.MakeUSCC("52", reg, fmt.Sprintf("MB3X%04d", i)),
+		insts = append(insts, inst{"", registry.MakeUSCC("52", reg, fmt.Sprintf("MB3X%04d", i)),
 			fmt.Sprintf("淮北市%s第%d诊所", map[string]string{"340602": "杜集", "340603": "相山", "340604": "烈山", "340621": "濉溪"}[reg], i+1),
 			reg, "诊所及村卫生室", 0, false, mode, 0.02 + 0.03*r.Float64()})
 	}
@@ -74,13 +76,32 @@ func Demo(ctx context.Context, db *store.DB) error {
 	for _, m := range sheet.DemoMonths() {
 		for _, in := range insts {
 			gen := in.month * (0.9 + 0.2*r.Float64())
-			handed := ""
-			if in.mode == ByContract {
-				handed = sheet.T(gen)
+			// Collected under contract, or — for a registered institution in
+			// a month it shipped nothing on manifests, before the platform —
+			// handed over as the centre's books say.
+			handed := func(code string, g float64) (string, error) {
+				if in.mode == ByContract {
+					return sheet.T(g), nil
+				}
+				if !in.registered {
+					return "", nil
+				}
+				shipped, err := shippedG(ctx, db.Reader(), in.unitID, code, m)
+				if err != nil || shipped > 0 {
+					return "", err
+				}
+				return sheet.T(g * (0.97 + 0.03*r.Float64())), nil
 			}
-			rows = append(rows, []string{in.uscc, m, Codes[0].Code, sheet.T(gen), handed, ""})
+			h, err := handed(Codes[0].Code, gen)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, []string{in.uscc, m, Codes[0].Code, sheet.T(gen), h, ""})
 			if in.registered {
-				rows = append(rows, []string{in.uscc, m, Codes[1].Code, sheet.T(gen / 20), "", ""})
+				if h, err = handed(Codes[1].Code, gen/20); err != nil {
+					return err
+				}
+				rows = append(rows, []string{in.uscc, m, Codes[1].Code, sheet.T(gen / 20), h, ""})
 			}
 		}
 	}

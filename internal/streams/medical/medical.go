@@ -98,13 +98,20 @@ func checkWaste(ctx context.Context, q store.Querier, r *sheet.Record, v *errs.V
 		v.Add("uscc", "institution_unknown", "本年度没有登记该医疗机构，请先登记")
 		return err
 	}
-	switch {
-	case r.UnitID != "" && r.Num("handed_over_t") > 0:
-		v.Add("handed_over_t", "handed_over_from_manifest", "该机构以转移联单交接，交接量取自联单，不需填写")
-	case r.Num("handed_over_t") > r.Num("generated_t"):
+	if r.Num("handed_over_t") > r.Num("generated_t") {
 		v.Add("handed_over_t", "exceeds_generated", "交接量不能超过产生量")
 	}
-	return nil
+	if r.UnitID == "" || r.Num("handed_over_t") == 0 {
+		return nil
+	}
+	// A registered institution's hand-over comes from its manifests; it types
+	// one only for a month it shipped none (before it worked on the
+	// platform), or the month would be counted twice.
+	g, err := shippedG(ctx, q, r.UnitID, r.Str("code"), r.Str("month"))
+	if err == nil && g > 0 {
+		v.Add("handed_over_t", "handed_over_from_manifest", "该机构本月已以转移联单交接，交接量取自联单，不需填写")
+	}
+	return err
 }
 
 // monthRange is the month's first instant and the next month's, in China.
@@ -118,7 +125,8 @@ func monthRange(month string) (time.Time, time.Time, bool) {
 
 // fromManifests adds, to the records of registered institutions, the
 // HW01 quantity of that code they shipped in that month on manifests that
-// left (not drafts, cancelled or wholly refused).
+// left (not drafts, cancelled or wholly refused); the hand-over in all is
+// that and what was typed for a month without manifests.
 func fromManifests(ctx context.Context, q store.Querier, rs []*sheet.Record) error {
 	for _, r := range rs {
 		typed := r.Tonnes("handed_over_t")
@@ -126,22 +134,29 @@ func fromManifests(ctx context.Context, q store.Querier, rs []*sheet.Record) err
 		if r.UnitID == "" {
 			continue
 		}
-		from, to, ok := monthRange(r.Str("month"))
-		if !ok {
-			continue
-		}
-		var g int64
-		if err := store.Get(ctx, q, &g, `SELECT COALESCE(SUM(l.quantity_g), 0) FROM manifests m
-			JOIN manifest_lines l ON l.manifest_id = m.id
-			WHERE m.consignor_unit_id = ? AND l.category = 'HW01' AND l.waste_code = ? AND m.picked_up_at >= ?
-			AND m.picked_up_at < ? AND m.status NOT IN ('draft', 'cancelled', 'refused')`,
-			r.UnitID, r.Str("code"), from, to); err != nil {
+		g, err := shippedG(ctx, q, r.UnitID, r.Str("code"), r.Str("month"))
+		if err != nil {
 			return err
 		}
 		r.Derived["manifest_t"] = float64(g) / 1e6
-		r.Derived["handed_over_total_t"] = float64(g) / 1e6
+		r.Derived["handed_over_total_t"] = typed + float64(g)/1e6
 	}
 	return nil
+}
+
+// shippedG is the grams of one HW01 code a unit shipped in a month
+// (YYYY-MM) on manifests that left.
+func shippedG(ctx context.Context, q store.Querier, unitID, code, month string) (int64, error) {
+	from, to, ok := monthRange(month)
+	if !ok {
+		return 0, nil
+	}
+	var g int64
+	err := store.Get(ctx, q, &g, `SELECT COALESCE(SUM(l.quantity_g), 0) FROM manifests m
+		JOIN manifest_lines l ON l.manifest_id = m.id
+		WHERE m.consignor_unit_id = ? AND l.category = 'HW01' AND l.waste_code = ? AND m.picked_up_at >= ?
+		AND m.picked_up_at < ? AND m.status NOT IN ('draft', 'cancelled', 'refused')`, unitID, code, from, to)
+	return g, err
 }
 
 // Facility is a treatment facility's capacity in a year, with the reserve

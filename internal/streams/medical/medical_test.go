@@ -82,18 +82,28 @@ func TestMedical(t *testing.T) {
 		if field(err) != "collection:registered_by_manifest" {
 			t.Errorf("contract for a registered unit: %v", err)
 		}
-		// The hospital's handed-over quantity comes from its manifests, never typed.
-		_, err = waste.Create(ctx, admin, sheet.Input{"uscc": hosp.USCC, "month": "2026-03", "code": "841-001-01",
-			"generated_t": "5", "handed_over_t": "5"})
-		if field(err) != "handed_over_t:handed_over_from_manifest" {
-			t.Errorf("typed hand-over: %v", err)
-		}
 		at := time.Date(2026, 3, 10, 9, 0, 0, 0, calendar.Zone)
 		manifest(t, db, hosp.ID, "completed", "841-001-01", 3, at)
 		manifest(t, db, hosp.ID, "in_transit", "841-001-01", 1.5, at.AddDate(0, 0, 5))
 		manifest(t, db, hosp.ID, "cancelled", "841-001-01", 9, at)
 		manifest(t, db, hosp.ID, "completed", "841-002-01", 0.2, at)
 		manifest(t, db, hosp.ID, "completed", "841-001-01", 7, at.AddDate(0, 1, 0))
+		// The hospital's hand-over for a month it shipped on manifests comes
+		// from them and is never typed; for a month before it worked on the
+		// platform it is typed.
+		_, err = waste.Create(ctx, admin, sheet.Input{"uscc": hosp.USCC, "month": "2026-03", "code": "841-001-01",
+			"generated_t": "5", "handed_over_t": "5"})
+		if field(err) != "handed_over_t:handed_over_from_manifest" {
+			t.Errorf("typed hand-over: %v", err)
+		}
+		jan, err := waste.Create(ctx, admin, sheet.Input{"uscc": hosp.USCC, "month": "2026-01", "code": "841-001-01",
+			"generated_t": "5", "handed_over_t": "4.9"})
+		if err == nil {
+			jan, err = waste.Get(ctx, admin, jan.ID)
+		}
+		if err != nil || jan.Derived["handed_over_total_t"] != 4.9 || jan.Derived["manifest_t"] != 0 {
+			t.Errorf("hand-over before the platform: %+v %v", jan, err)
+		}
 		r, err := waste.Create(ctx, admin, sheet.Input{"uscc": hosp.USCC, "month": "2026-03", "code": "841-001-01", "generated_t": "5"})
 		if err != nil {
 			t.Fatal(err)
@@ -121,7 +131,7 @@ func TestMedical(t *testing.T) {
 		}
 		// The hospital's own account sees its records only; coverage is 2 of 3.
 		own := auth.Principal{UserID: "h", Username: "h", Role: auth.UnitAdmin, UnitID: hosp.ID}
-		if pg, err := waste.List(ctx, own, sheet.Filter{}); err != nil || len(pg.Items) != 1 || pg.Items[0].ID != r.ID {
+		if pg, err := waste.List(ctx, own, sheet.Filter{}); err != nil || len(pg.Items) != 2 {
 			t.Errorf("hospital's list: %+v %v", pg.Items, err)
 		}
 		c, err := medical.CoverageOf(ctx, db, admin, 2026, "")
