@@ -64,6 +64,7 @@ const usage = `wufei — 淮北市“无废城市”一张网
                                                   import a workbook, all rows or none
   wufei export KIND --year Y -o FILE.xlsx [--db URL] [--as USER]
                                                   export a year's records as a workbook
+  wufei bench [--quick] [--json] [--db URL]      measure a real server over loopback against the raw engine
   wufei version                                   print the version
 
 Database URLs: sqlite:PATH (default sqlite:./data/wufei.db) or postgres://…
@@ -107,6 +108,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return auditVerify(ctx, args[2:], stdout, stderr)
 	case "import":
 		return importCmd(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "export":
 		return exportCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
