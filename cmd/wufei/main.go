@@ -65,6 +65,8 @@ const usage = `wufei — 淮北市“无废城市”一张网
   wufei export KIND --year Y -o FILE.xlsx [--db URL] [--as USER]
                                                   export a year's records as a workbook
   wufei bench [--quick] [--json] [--db URL]      measure a real server over loopback against the raw engine
+  wufei backup --db sqlite:PATH --to FILE         a consistent copy of a running SQLite database
+  wufei restore --from FILE --db sqlite:PATH      put a backup in place (server stopped)
   wufei version                                   print the version
 
 Database URLs: sqlite:PATH (default sqlite:./data/wufei.db) or postgres://…
@@ -110,6 +112,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return importCmd(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return backupCmd(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return restoreCmd(ctx, args[1:], stdout, stderr)
 	case "export":
 		return exportCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
