@@ -15,13 +15,14 @@ type manifestPage struct {
 	Next  string              `json:"next,omitempty"`
 }
 
-// versionBody optionally carries the version the client read; without it
+// VersionBody (exported, so that huma sees its field when it is embedded)
+// optionally carries the version the client read; without it
 // the step is not version-checked (the status check still applies).
-type versionBody struct {
+type VersionBody struct {
 	Version int64 `json:"version,omitempty" minimum:"1"`
 }
 
-func versionOf(b *versionBody) int64 {
+func versionOf(b *VersionBody) int64 {
 	if b == nil {
 		return 0
 	}
@@ -91,7 +92,7 @@ func (h *handlers) registerManifests(a huma.API) {
 			Errors: []int{403, 404, 409, 422}},
 			func(ctx context.Context, in *struct {
 				IDPath
-				Body *versionBody
+				Body *VersionBody
 			}) (*out[manifest.Manifest], error) {
 				return do(ctx, func(p auth.Principal) (manifest.Manifest, error) { return st.run(ctx, p, in.ID, versionOf(in.Body)) })
 			})
@@ -101,7 +102,7 @@ func (h *handlers) registerManifests(a huma.API) {
 		func(ctx context.Context, in *struct {
 			IDPath
 			Body struct {
-				versionBody
+				VersionBody
 				Reason string `json:"reason" minLength:"1" maxLength:"500"`
 			}
 		}) (*out[manifest.Manifest], error) {
@@ -114,7 +115,7 @@ func (h *handlers) registerManifests(a huma.API) {
 		func(ctx context.Context, in *struct {
 			IDPath
 			Body struct {
-				versionBody
+				VersionBody
 				Lines []manifest.ReceiptLine `json:"lines" minItems:"1" maxItems:"50"`
 			}
 		}) (*out[manifest.Manifest], error) {
@@ -127,7 +128,7 @@ func (h *handlers) registerManifests(a huma.API) {
 		func(ctx context.Context, in *struct {
 			IDPath
 			Body struct {
-				versionBody
+				VersionBody
 				Lines []manifest.CompletionLine `json:"lines" minItems:"1" maxItems:"50"`
 			}
 		}) (*out[manifest.Manifest], error) {
