@@ -115,3 +115,21 @@ func snapshot(t testing.TB, db *store.DB) []string {
 	}
 	return rows
 }
+
+// A waste code is accepted exactly when it is ddd-ddd-dd in ASCII digits,
+// and a refusal names the code without echoing an unbounded input.
+func FuzzValidCode(f *testing.F) {
+	for _, s := range []string{"900-249-08", "900-249-8", "９００-249-08", "900_249_08", "", "900-249-08 ", "abc-def-gh"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		err := catalog.ValidCode(s)
+		want := len(s) == 10 && s[3] == '-' && s[7] == '-' && strings.Trim(s[:3]+s[4:7]+s[8:], "0123456789") == ""
+		if (err == nil) != want {
+			t.Fatalf("%q: %v, want valid %v", s, err, want)
+		}
+		if err != nil && len(err.Error()) > 200+len("废物代码 格式应为 ddd-ddd-dd，如 900-041-49") {
+			t.Fatalf("%q: error too long: %d bytes", s, len(err.Error()))
+		}
+	})
+}

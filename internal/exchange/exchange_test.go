@@ -102,7 +102,7 @@ func contains(xs []string, s string) bool {
 	return false
 }
 
-func newItems(t *testing.T, db *store.DB, choices []string) *items {
+func newItems(t testing.TB, db *store.DB, choices []string) *items {
 	t.Helper()
 	if _, err := store.Exec(context.Background(), db.Writer(), `CREATE TABLE exchange_test_items (code TEXT PRIMARY KEY,
 		category TEXT NOT NULL, qty_g BIGINT NOT NULL, note TEXT NOT NULL)`); err != nil {
@@ -121,7 +121,7 @@ func count(t *testing.T, db *store.DB) int {
 }
 
 // book builds a workbook whose first sheet holds rows.
-func book(t *testing.T, rows ...[]any) *bytes.Reader {
+func book(t testing.TB, rows ...[]any) *bytes.Reader {
 	t.Helper()
 	f := excelize.NewFile()
 	for i, r := range rows {
