@@ -183,6 +183,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	demoUnits := fs.Int("demo-units", 300, "further generated units in demo mode")
 	keyFile := fs.String("key-file", env("WUFEI_KEY_FILE", ""), "audit signing key file, created if missing (WUFEI_KEY_FILE)")
 	secure := fs.Bool("secure-cookie", envBool("WUFEI_SECURE_COOKIE"), "mark the session cookie Secure, behind TLS (WUFEI_SECURE_COOKIE)")
+	tlsCert := fs.String("tls-cert", env("WUFEI_TLS_CERT", ""), "serve HTTPS with this PEM certificate (chain) file (WUFEI_TLS_CERT)")
+	tlsKey := fs.String("tls-key", env("WUFEI_TLS_KEY", ""), "the certificate's PEM private key file (WUFEI_TLS_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return exitError(2)
 	}
@@ -192,7 +194,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer stop()
 
 	cfg := server.Config{Addr: *addr, DB: *dbURL, Demo: *demoMode, DemoUnits: *demoUnits, KeyFile: *keyFile,
-		SecureCookie: *secure, Version: Version()}
+		SecureCookie: *secure || *tlsCert != "", Version: Version(), TLSCert: *tlsCert, TLSKey: *tlsKey}
 	start := time.Now()
 	app, err := server.Open(ctx, cfg)
 	if err != nil {
@@ -201,7 +203,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer app.DB.Close()
 	return app.Serve(ctx, cfg, func(addr string) {
 		slog.Info("wufei serving", "addr", addr, "db", app.DB.Dialect, "startup", time.Since(start).Round(time.Millisecond))
-		fmt.Fprintf(stdout, "wufei %s 已启动 / listening: http://%s/\n", cfg.Version, addr)
+		scheme := "http"
+		if cfg.TLSCert != "" {
+			scheme = "https"
+		}
+		fmt.Fprintf(stdout, "wufei %s 已启动 / listening: %s://%s/\n", cfg.Version, scheme, addr)
 		if cfg.Demo {
 			fmt.Fprintf(stdout, "演示账号 / demo log-ins (password %q):\n", demo.Password)
 			logins := demo.Logins
