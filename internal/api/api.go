@@ -17,6 +17,7 @@ import (
 	"wufei/internal/audit"
 	"wufei/internal/auth"
 	"wufei/internal/calendar"
+	"wufei/internal/dashboard"
 	"wufei/internal/errs"
 	"wufei/internal/exchange"
 	"wufei/internal/hw/approval"
@@ -52,6 +53,9 @@ type Deps struct {
 
 	// The Zero-Waste City programme.
 	Indicators *indicator.Service
+
+	// The command dashboard and the workbenches.
+	Dashboard *dashboard.Service
 
 	// The record kinds that can be exchanged as Excel workbooks.
 	Exchange []exchange.Kind
@@ -91,6 +95,7 @@ func Register(mux *http.ServeMux, d Deps) huma.API {
 	h.registerProgramme(a)
 	h.registerExchange(a)
 	h.registerStreams(a)
+	h.registerDashboard(a)
 	return a
 }
 

@@ -24,6 +24,7 @@ import (
 	"wufei/internal/auth"
 	"wufei/internal/calendar"
 	"wufei/internal/catalog"
+	"wufei/internal/dashboard"
 	"wufei/internal/demo"
 	"wufei/internal/hw/approval"
 	"wufei/internal/hw/ledger"
@@ -164,11 +165,12 @@ func cutPrefix(s, p string) (string, bool) {
 func (a *App) handler(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	indicators := indicator.NewService(a.DB)
+	dash := dashboard.NewService(a.DB, indicators)
 	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Registry: a.Registry, Audit: a.Audit, Version: cfg.Version,
 		Approvals: approval.NewService(a.DB), Manifests: a.Manifests, Trace: trace.NewService(a.DB, a.Manifests, a.Audit),
 		Matching: matching.NewService(a.DB), Ledger: ledger.NewService(a.DB), Plans: plan.NewService(a.DB),
 		Alerts: alerts.NewService(a.DB), Calendar: calendar.NewService(a.DB), Indicators: indicators,
-		Exchange: exchangeKinds(a.DB), Streams: streamSheets(a.DB)})
+		Exchange: exchangeKinds(a.DB), Streams: streamSheets(a.DB), Dashboard: dash})
 	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api.WriteProblem(w, http.StatusNotFound, "not_found", "没有这个接口")
 	}))
@@ -191,7 +193,7 @@ func (a *App) handler(cfg Config) http.Handler {
 		Cookie: SessionCookie, SecureCookie: cfg.SecureCookie, Ledger: ledger.NewService(a.DB),
 		Manifests: a.Manifests, Alerts: alerts.NewService(a.DB), Trace: trace.NewService(a.DB, a.Manifests, a.Audit),
 		Matching: matching.NewService(a.DB), Plans: plan.NewService(a.DB), Approvals: approval.NewService(a.DB),
-		Indicators: indicators, Streams: streamSheets(a.DB), Exchange: exchangeKinds(a.DB)}))
+		Indicators: indicators, Streams: streamSheets(a.DB), Exchange: exchangeKinds(a.DB), Dashboard: dash}))
 
 	var h http.Handler = mux
 	h = expectWrites(a.DB, h)

@@ -521,8 +521,8 @@ func TestFilingPages(t *testing.T) {
 		wantStatus(t, "route to Jiangsu", l.do(t, sthjj, "POST", "/approvals/routes", route), http.StatusSeeOther)
 		contains(t, l.do(t, sthjj, "GET", "/approvals", nil), "江苏示范再生资源利用有限公司", "白名单路线已登记")
 		lacks(t, l.do(t, gen, "GET", "/approvals", nil), `action="/approvals"`, `action="/approvals/routes"`)
-		lacks(t, l.do(t, gen, "GET", "/", nil), `href="/approvals"`)
-		contains(t, l.do(t, gen, "GET", "/", nil), `href="/containers"`, `href="/plans"`)
+		lacks(t, l.do(t, gen, "GET", "/manifests", nil), `href="/approvals"`) // "/" sends a signed-in user to the workbench
+		contains(t, l.do(t, gen, "GET", "/manifests", nil), `href="/containers"`, `href="/plans"`)
 	})
 }
 

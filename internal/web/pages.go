@@ -40,46 +40,6 @@ func pager(r *http.Request, next string) listing {
 // cursor or code), which the list shows beside its form instead of failing.
 func refused(err error) bool { return errs.KindOf(err) == errs.Invalid }
 
-type homeData struct {
-	Unit       *registry.Unit
-	Department string
-	Region     string
-}
-
-func (s *server) home(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	ctx := r.Context()
-	var d homeData
-	if p.UnitID != "" {
-		u, err := s.Registry.GetUnit(ctx, p, p.UnitID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		d.Unit = &u
-	}
-	if p.DepartmentID != "" {
-		deps, err := s.Registry.ListDepartments(ctx)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		for _, dep := range deps {
-			if dep.ID == p.DepartmentID {
-				d.Department = dep.Name
-			}
-		}
-	}
-	if p.RegionCode != "" {
-		_, names, err := s.regions(ctx)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		d.Region = names[p.RegionCode]
-	}
-	s.page(w, r, http.StatusOK, "home", "content", s.view(r, "home", d))
-}
-
 // regions returns the regions and a code → name map.
 func (s *server) regions(ctx context.Context) ([]registry.Region, map[string]string, error) {
 	rs, err := s.Registry.ListRegions(ctx, "")

@@ -16,11 +16,11 @@ type loginData struct {
 
 func (s *server) loginForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "login", "layout",
-		s.view(r, "", loginData{Next: safeNext(r.URL.Query().Get("next"))}))
+		s.view(r, "", loginData{Next: afterLogin(r.URL.Query().Get("next"))}))
 }
 
 func (s *server) login(w http.ResponseWriter, r *http.Request) {
-	d := loginData{Next: safeNext(r.PostFormValue("next")), Username: r.PostFormValue("username")}
+	d := loginData{Next: afterLogin(r.PostFormValue("next")), Username: r.PostFormValue("username")}
 	sess, err := s.Auth.Login(r.Context(), d.Username, r.PostFormValue("password"))
 	if err != nil {
 		status := statusOf(errs.KindOf(err))

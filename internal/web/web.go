@@ -23,6 +23,7 @@ import (
 
 	"wufei/internal/alerts"
 	"wufei/internal/auth"
+	"wufei/internal/dashboard"
 	"wufei/internal/errs"
 	"wufei/internal/exchange"
 	"wufei/internal/hw/approval"
@@ -55,6 +56,9 @@ type Deps struct {
 
 	// The Zero-Waste City programme.
 	Indicators *indicator.Service
+
+	// The command dashboard and the workbenches.
+	Dashboard *dashboard.Service
 
 	// The record kinds of the other solid-waste streams (industrial,
 	// sludge, construction, medical, agricultural, household).
@@ -100,7 +104,8 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("POST /logout", s.logout)
 	mux.HandleFunc("GET /lang", s.setLang)
 	mux.HandleFunc("GET /docs", s.docs)
-	mux.HandleFunc("GET /{$}", s.authed(s.home))
+	mux.HandleFunc("GET /{$}", s.root) // visitors: the public home; signed-in users: their workbench
+	s.publicRoutes(mux)
 	mux.HandleFunc("GET /units", s.authed(s.units))
 	mux.HandleFunc("GET /units/{id}", s.authed(s.unit))
 	mux.HandleFunc("GET /licences", s.authed(s.licences))
@@ -139,6 +144,8 @@ func New(d Deps) http.Handler {
 	s.programmeRoutes(mux)
 	s.streamRoutes(mux)
 	s.exchangeRoutes(mux)
+	s.dashboardRoutes(mux)
+	s.fieldRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errs.E(errs.NotFound, "not_found", "页面不存在"))
 	})

@@ -154,7 +154,7 @@ func contains(t *testing.T, p page, want ...string) {
 
 func TestLoginRequired(t *testing.T) {
 	f := start(t)
-	for _, path := range []string{"/", "/units", "/units/x", "/licences", "/vehicles", "/catalog"} {
+	for _, path := range []string{"/units", "/units/x", "/licences", "/vehicles", "/catalog"} { // "/" is the public home
 		p := f.do(t, f.client(), "GET", path+"?q=1", nil)
 		if want := "/login?next=" + url.QueryEscape(path+"?q=1"); p.status != http.StatusSeeOther || p.header.Get("Location") != want {
 			t.Errorf("GET %s: %d to %q, want 303 to %q", path, p.status, p.header.Get("Location"), want)
@@ -196,7 +196,11 @@ func TestLogin(t *testing.T) {
 	if session == nil {
 		t.Fatal("no session cookie")
 	}
-	p = f.do(t, c, "GET", "/", nil)
+	// A signed-in user's front door is the workbench.
+	if p = f.do(t, c, "GET", "/", nil); p.status != http.StatusSeeOther || p.header.Get("Location") != "/workbench" {
+		t.Errorf("GET / signed in: %d to %q, want 303 to /workbench", p.status, p.header.Get("Location"))
+	}
+	p = f.do(t, c, "GET", "/units", nil)
 	contains(t, p, "张三", "单位管理员", unitName, `action="/logout"`)
 
 	// An open redirect through next is refused.
