@@ -147,6 +147,10 @@ const columns = `a.id, a.kind, a.severity, a.title, a.detail, a.subject, a.subje
 // scope limits alerts to those the principal may see: all for admins and
 // city-wide regulators, a region's or park's for its regulators, and a
 // unit's own for its accounts.
+// Scope is the condition (alias a) limiting alerts to those p may see, for
+// other packages' aggregates.
+func Scope(p auth.Principal) (string, []any) { return scope(p) }
+
 func scope(p auth.Principal) (string, []any) {
 	switch {
 	case p.SeesAllRegions():

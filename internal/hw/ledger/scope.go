@@ -16,6 +16,11 @@ import (
 //   - a regional regulator or viewer reads its county's or park's units';
 //   - a unit's own accounts read their unit's;
 //   - anyone else reads nothing.
+//
+// Scope is the condition limiting ledger rows (alias with unit_id and
+// region_code) to those p may read, for other packages' aggregates.
+func Scope(p auth.Principal, alias string) (string, []any) { return scope(p, alias) }
+
 func scope(p auth.Principal, alias string) (string, []any) {
 	switch {
 	case p.SeesAllRegions():

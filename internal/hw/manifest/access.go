@@ -16,6 +16,9 @@ func actsFor(p auth.Principal) bool { return p.Role.BoundToUnit() && p.UnitID !=
 // scope is the condition (over alias m) limiting manifests to those the
 // principal may see. A draft is the consignor's own until it is submitted.
 // Regulators see the manifests leaving or entering their region or park.
+// Scope is scope for other packages' aggregates over manifests (alias m).
+func Scope(p auth.Principal) (string, []any) { return scope(p) }
+
 func scope(p auth.Principal) (string, []any) {
 	switch {
 	case p.Role == auth.Admin:
