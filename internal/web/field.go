@@ -11,7 +11,6 @@ import (
 	"wufei/internal/hw/manifest"
 	"wufei/internal/qty"
 	"wufei/internal/registry"
-	"wufei/internal/store"
 )
 
 // The field pages (现场作业) are what drivers, storekeepers and receivers use
@@ -143,41 +142,18 @@ func cmpTime(a, b *time.Time) int {
 	return a.Compare(*b)
 }
 
-// pickupAddresses fills in where each trip is picked up. The registry's
-// directory does not show generators to a carrier, but a manifest naming
-// the carrier shows it where to go: the address is read only through the
-// carrier's own legs of manifests past the draft.
+// pickupAddresses fills in where each trip is picked up (manifest.Pickups).
 func (s *server) pickupAddresses(ctx context.Context, p auth.Principal, trips []fieldTrip) error {
-	if len(trips) == 0 {
-		return nil
-	}
 	ids := make([]string, len(trips))
 	for i, t := range trips {
 		ids[i] = t.ID
 	}
-	q, args, err := store.In(`SELECT m.id, u.address, u.contact_name, u.contact_phone FROM manifests m
-		JOIN units u ON u.id = m.consignor_unit_id WHERE m.id IN (?) AND m.status <> 'draft' AND EXISTS (SELECT 1
-		FROM manifest_carriers mc WHERE mc.manifest_id = m.id AND mc.carrier_unit_id = ?)`, ids, p.UnitID)
-	if err != nil {
-		return err
+	at, err := s.Manifests.Pickups(ctx, p, ids)
+	for i := range trips {
+		a := at[trips[i].ID]
+		trips[i].Address, trips[i].Contact, trips[i].Phone = a.Address, a.Contact, a.Phone
 	}
-	var rows []struct {
-		ID      string `db:"id"`
-		Address string `db:"address"`
-		Contact string `db:"contact_name"`
-		Phone   string `db:"contact_phone"`
-	}
-	if err := store.Select(ctx, s.DB.Reader(), &rows, q, args...); err != nil {
-		return err
-	}
-	for _, row := range rows {
-		for i := range trips {
-			if trips[i].ID == row.ID {
-				trips[i].Address, trips[i].Contact, trips[i].Phone = row.Address, row.Contact, row.Phone
-			}
-		}
-	}
-	return nil
+	return err
 }
 
 // fieldKinds are the manifest checks the field pages run: the carrier's at

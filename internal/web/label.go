@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -114,9 +112,9 @@ func (s *server) labelsSheet(w http.ResponseWriter, r *http.Request, p auth.Prin
 			ids = append(ids, c.DigitalID)
 		}
 	}
-	nonce := make([]byte, 16)
-	_, _ = rand.Read(nonce)
-	d := sheetData{Nonce: base64.RawStdEncoding.EncodeToString(nonce)}
+	// The sheet's print styles and button are inline, allowed by this
+	// response's nonce only.
+	d := sheetData{Nonce: nonceCSP(w, true)}
 	base := label.BaseOf(r)
 	for _, id := range ids {
 		f, err := s.Ledger.Facts(ctx, p, id)
@@ -136,9 +134,5 @@ func (s *server) labelsSheet(w http.ResponseWriter, r *http.Request, p auth.Prin
 		d.Labels = append(d.Labels, sheetLabel{Facts: f, StatusKey: containerStatusKeys[f.Status], SizeMM: mm,
 			Copies: make([]int, n), SVG: template.HTML(svg)}) // our own SVG, every text escaped
 	}
-	// The sheet's print styles and button are inline, allowed by this
-	// response's nonce only.
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'nonce-"+d.Nonce+"'; script-src 'self' 'nonce-"+
-		d.Nonce+"'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 	s.render(w, r, http.StatusOK, "labels_sheet", "sheet", s.view(r, "", d))
 }

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -393,11 +391,6 @@ func (s *server) publicPublication(w http.ResponseWriter, r *http.Request) {
 	for y := thisYear(); y >= 2024; y-- {
 		d.Years = append(d.Years, y)
 	}
-	nonce := make([]byte, 16)
-	_, _ = rand.Read(nonce)
-	d.Nonce = base64.RawStdEncoding.EncodeToString(nonce)
-	// Only the print button's script is inline, allowed by this response's nonce.
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'nonce-"+d.Nonce+
-		"'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+	d.Nonce = nonceCSP(w, false) // only the print button's script is inline
 	s.render(w, r, http.StatusOK, "public_publication", "print", s.view(r, "public", d))
 }

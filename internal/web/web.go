@@ -6,8 +6,10 @@ package web
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"html/template"
@@ -156,6 +158,21 @@ func New(d Deps) http.Handler {
 // not to inject its indicator stylesheet so that no inline style is needed.
 const pageCSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; " +
 	"form-action 'self'; frame-ancestors 'none'"
+
+// nonceCSP makes a nonce for this response and widens pageCSP to inline
+// script carrying it — and, with styles, inline style — for the printable
+// pages' print buttons and sheet styles.
+func nonceCSP(w http.ResponseWriter, styles bool) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	n := base64.RawStdEncoding.EncodeToString(b)
+	inline := "script-src 'self' 'nonce-" + n + "'; "
+	if styles {
+		inline = "style-src 'self' 'nonce-" + n + "'; " + inline
+	}
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; "+inline+strings.TrimPrefix(pageCSP, "default-src 'self'; "))
+	return n
+}
 
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -283,3 +283,40 @@ func (s *Service) loadLines(ctx context.Context, ms []Manifest) error {
 	}
 	return nil
 }
+
+// Pickup is where a carrier collects a manifest's waste: the consignor's
+// address and contact.
+type Pickup struct {
+	Address string `db:"address"`
+	Contact string `db:"contact_name"`
+	Phone   string `db:"contact_phone"`
+}
+
+// Pickups returns, by manifest id, where the principal's carrier unit picks
+// up each of the manifests. The registry does not show generators to a
+// carrier, but a manifest naming the carrier shows it where to go: the
+// address is read only through the carrier's own legs of manifests past the
+// draft; other ids are left out.
+func (s *Service) Pickups(ctx context.Context, p auth.Principal, ids []string) (map[string]Pickup, error) {
+	out := map[string]Pickup{}
+	if len(ids) == 0 || p.UnitID == "" {
+		return out, nil
+	}
+	q, args, err := store.In(`SELECT m.id, u.address, u.contact_name, u.contact_phone FROM manifests m
+		JOIN units u ON u.id = m.consignor_unit_id WHERE m.id IN (?) AND m.status <> 'draft' AND EXISTS (SELECT 1
+		FROM manifest_carriers mc WHERE mc.manifest_id = m.id AND mc.carrier_unit_id = ?)`, ids, p.UnitID)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ID string `db:"id"`
+		Pickup
+	}
+	if err := store.Select(ctx, s.db.Reader(), &rows, q, args...); err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Pickup
+	}
+	return out, nil
+}
