@@ -1300,9 +1300,8 @@ func (a *act) renumber(tx *store.Tx, manifestID string, day time.Time) error {
 	}
 	for _, r := range recs {
 		pfx := r.BatchCode[:2] + day.In(calendar.Zone).Format("20060102")
-		var n int
-		if err := store.Get(ctx, tx, &n, `INSERT INTO ledger_serials (scope, last) VALUES (?, 1)
-			ON CONFLICT (scope) DO UPDATE SET last = ledger_serials.last + 1 RETURNING last`, "B|"+r.UnitID+"|"+pfx); err != nil {
+		n, err := store.Next(ctx, tx, "ledger_serials", "scope", "B|"+r.UnitID+"|"+pfx, 1)
+		if err != nil {
 			return err
 		}
 		code := fmt.Sprintf("%s%06d", pfx, n)

@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // counterKey names a counter row in tx.Local.
 type counterKey struct{ table, key string }
@@ -13,8 +16,8 @@ type counter struct{ first, last int64 }
 // the row, which on PostgreSQL also locks it until the transaction ends, so
 // no two transactions draw the same numbers; later calls count on in
 // memory, and the row is written once before the commit (see BeforeCommit).
-func Next(ctx context.Context, tx *Tx, table, keyCol, key string, n int64) (int64, error) {
-	c := tx.Local(counterKey{table, key}, func() any { return &counter{} }).(*counter)
+func Next(ctx context.Context, tx *Tx, table, keyCol string, key any, n int64) (int64, error) {
+	c := tx.Local(counterKey{table, fmt.Sprint(key)}, func() any { return &counter{} }).(*counter)
 	if c.first > 0 {
 		c.last += n
 		return c.last, nil

@@ -454,9 +454,8 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, actor audit.Actor, ac
 // 3406 (Anhui, Huaibei) and a 5-digit serial. The serial row is only ever
 // incremented, so a number is never issued twice.
 func nextFilingNumber(ctx context.Context, tx *store.Tx, year int) (string, error) {
-	var serial int64
-	if err := store.Get(ctx, tx, &serial, `INSERT INTO plan_filing_serials (year, last) VALUES (?, 1)
-		ON CONFLICT (year) DO UPDATE SET last = plan_filing_serials.last + 1 RETURNING last`, year); err != nil {
+	serial, err := store.Next(ctx, tx, "plan_filing_serials", "year", year, 1)
+	if err != nil {
 		return "", err
 	}
 	if serial > 99999 {
