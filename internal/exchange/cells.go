@@ -92,10 +92,6 @@ func ParseTime(s string) (time.Time, bool) {
 // second.
 func Time(t time.Time) string { return t.In(calendar.Zone).Format("2006-01-02 15:04:05") }
 
-// SameSecond reports whether two times fall in the same second, the
-// precision a workbook keeps.
-func SameSecond(a, b time.Time) bool { return a.Truncate(time.Second).Equal(b.Truncate(time.Second)) }
-
 // Year is the span of a year in Beijing time, as UTC bounds [from, to).
 func Year(y int) (time.Time, time.Time) {
 	return time.Date(y, 1, 1, 0, 0, 0, 0, calendar.Zone).UTC(), time.Date(y+1, 1, 1, 0, 0, 0, 0, calendar.Zone).UTC()

@@ -471,18 +471,6 @@ func (u unit) has(roles ...string) bool {
 	return false
 }
 
-func unitInfo(ctx context.Context, q store.Querier, id string) (unit, error) {
-	us, err := units(ctx, q, id)
-	if err != nil {
-		return unit{}, err
-	}
-	u, ok := us[id]
-	if !ok {
-		return u, store.ErrNotFound
-	}
-	return u, nil
-}
-
 // units reads several parties in one statement, by id; unknown ids are
 // missing from the map.
 func units(ctx context.Context, q store.Querier, ids ...string) (map[string]unit, error) {
