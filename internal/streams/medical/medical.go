@@ -128,18 +128,50 @@ func monthRange(month string) (time.Time, time.Time, bool) {
 // left (not drafts, cancelled or wholly refused); the hand-over in all is
 // that and what was typed for a month without manifests.
 func fromManifests(ctx context.Context, q store.Querier, rs []*sheet.Record) error {
+	// One read for the whole page: the registered institutions' HW01 lines
+	// over the months the records span, summed here by unit, code and month.
+	var units []string
+	var from, to time.Time
 	for _, r := range rs {
-		typed := r.Tonnes("handed_over_t")
-		r.Derived = map[string]float64{"manifest_t": 0, "handed_over_total_t": typed}
-		if r.UnitID == "" {
-			continue
+		if f, t, ok := monthRange(r.Str("month")); ok && r.UnitID != "" {
+			units = append(units, r.UnitID)
+			if from.IsZero() || f.Before(from) {
+				from = f
+			}
+			if t.After(to) {
+				to = t
+			}
 		}
-		g, err := shippedG(ctx, q, r.UnitID, r.Str("code"), r.Str("month"))
+	}
+	shipped := map[string]int64{}
+	if len(units) > 0 {
+		query, args, err := store.In(`SELECT m.consignor_unit_id AS unit_id, l.waste_code, m.picked_up_at, l.quantity_g
+			FROM manifests m JOIN manifest_lines l ON l.manifest_id = m.id
+			WHERE m.consignor_unit_id IN (?) AND l.category = 'HW01' AND m.picked_up_at >= ? AND m.picked_up_at < ?
+			AND m.status NOT IN ('draft', 'cancelled', 'refused')`, units, from, to)
 		if err != nil {
 			return err
 		}
-		r.Derived["manifest_t"] = float64(g) / 1e6
-		r.Derived["handed_over_total_t"] = typed + float64(g)/1e6
+		var lines []struct {
+			UnitID string    `db:"unit_id"`
+			Code   string    `db:"waste_code"`
+			At     time.Time `db:"picked_up_at"`
+			G      int64     `db:"quantity_g"`
+		}
+		if err := store.Select(ctx, q, &lines, query, args...); err != nil {
+			return err
+		}
+		for _, l := range lines {
+			shipped[l.UnitID+" "+l.Code+" "+l.At.In(calendar.Zone).Format("2006-01")] += l.G
+		}
+	}
+	for _, r := range rs {
+		typed := r.Tonnes("handed_over_t")
+		g := float64(0)
+		if r.UnitID != "" {
+			g = float64(shipped[r.UnitID+" "+r.Str("code")+" "+r.Str("month")]) / 1e6
+		}
+		r.Derived = map[string]float64{"manifest_t": g, "handed_over_total_t": typed + g}
 	}
 	return nil
 }
