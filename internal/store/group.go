@@ -126,7 +126,7 @@ func (g *group) member(ctx context.Context, fn func(tx *Tx) error) (c *commit, e
 			return nil, fmt.Errorf("store: savepoint: %w", err)
 		}
 	}
-	tx := &Tx{Tx: g.tx, Dialect: SQLite, Now: Now(), cache: g.db.wcache, db: g.db}
+	tx := &Tx{Tx: g.tx, Dialect: SQLite, Now: NowIn(ctx), cache: g.db.wcache, db: g.db}
 	defer func() {
 		if p := recover(); p != nil {
 			g.undo(sp)

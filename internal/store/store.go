@@ -308,7 +308,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{Tx: x, Dialect: db.Dialect, Now: Now(), cache: db.wcache, db: db}
+	tx := &Tx{Tx: x, Dialect: db.Dialect, Now: NowIn(ctx), cache: db.wcache, db: db}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = x.Rollback()
@@ -362,6 +362,25 @@ func StringAgg(q Querier, expr string) string {
 // Now is the current time as the store keeps it: UTC, microsecond precision,
 // which both engines round-trip exactly.
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+type clockKey struct{}
+
+// At returns a context whose transactions are stamped t rather than the
+// current time. Seeding uses it to write records at their business time in
+// the first place, since regulated rows cannot be changed afterwards; no
+// request path sets it.
+func At(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, clockKey{}, t.UTC().Truncate(time.Microsecond))
+}
+
+// NowIn is the time a transaction begun with ctx is stamped: the one At
+// set, or the current time.
+func NowIn(ctx context.Context) time.Time {
+	if t, ok := ctx.Value(clockKey{}).(time.Time); ok {
+		return t
+	}
+	return Now()
+}
 
 // Get scans one row into dest; no row is ErrNotFound.
 func Get(ctx context.Context, q Querier, dest any, query string, args ...any) error {
