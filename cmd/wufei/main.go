@@ -6,6 +6,7 @@
 //	wufei audit verify [--db …] [--key FILE]
 //	wufei import KIND FILE.xlsx [--db …] [--as USER] [--json]
 //	wufei export KIND --year Y -o FILE.xlsx [--db …] [--as USER]
+//	wufei demo generate --scale city|province|nation [--db …] [--seed N]
 //	wufei version
 //
 // Every flag has a WUFEI_* environment equivalent (WUFEI_ADDR, WUFEI_DB, …).
@@ -64,6 +65,8 @@ const usage = `wufei — 淮北市“无废城市”一张网
                                                   import a workbook, all rows or none
   wufei export KIND --year Y -o FILE.xlsx [--db URL] [--as USER]
                                                   export a year's records as a workbook
+  wufei demo generate --scale city|province|nation [--db URL] [--seed N]
+                                                  a synthetic data set through the services
   wufei bench [--quick] [--json] [--db URL]      measure a real server over loopback against the raw engine
   wufei backup --db sqlite:PATH --to FILE         a consistent copy of a running SQLite database
   wufei restore --from FILE --db sqlite:PATH      put a backup in place (server stopped)
@@ -112,6 +115,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return importCmd(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, args[1:], stdout, stderr)
+	case "demo":
+		if len(args) < 2 || args[1] != "generate" {
+			fmt.Fprint(stderr, usage)
+			return exitError(2)
+		}
+		return generateCmd(ctx, args[2:], stdout, stderr)
 	case "backup":
 		return backupCmd(ctx, args[1:], stdout, stderr)
 	case "restore":

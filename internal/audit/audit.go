@@ -32,6 +32,10 @@ type Actor struct {
 // from the command line, demo seeding).
 var System = Actor{UserID: "system", Username: "system", Role: "system"}
 
+// Every write transaction on PostgreSQL takes the head first (see
+// store.FirstLock); Append then finds it already held.
+func init() { store.FirstLock = `SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE` }
+
 // Record describes one mutation to append.
 type Record struct {
 	Action     string // verb on the entity, e.g. "unit.create"

@@ -104,13 +104,13 @@ func (s *Service) validateUnit(ctx context.Context, q store.Querier, u *Unit) er
 	}
 	slices.Sort(u.Roles)
 	u.Roles = slices.Compact(u.Roles)
-	// A Huaibei unit names its county; a unit elsewhere (a receiver in another
-	// city or province) names its province.
-	level := "county"
+	// A Huaibei unit names its county; a unit elsewhere names its county,
+	// city or province, as far as the regions table knows them.
+	levels := []string{"county"}
 	if !strings.HasPrefix(u.RegionCode, "3406") {
-		level = "province"
+		levels = append(levels, "city", "province")
 	}
-	if err := s.checkRegion(ctx, q, u.RegionCode, level); err != nil {
+	if err := s.checkRegion(ctx, q, u.RegionCode, levels...); err != nil {
 		v.Add("region_code", "region_unknown", "县区代码不存在: "+u.RegionCode)
 	}
 	if u.ParkCode != "" {
@@ -140,12 +140,14 @@ func (s *Service) validateUnit(ctx context.Context, q store.Querier, u *Unit) er
 	return v.Err()
 }
 
-func (s *Service) checkRegion(ctx context.Context, q store.Querier, code, level string) error {
+func (s *Service) checkRegion(ctx context.Context, q store.Querier, code string, levels ...string) error {
 	var n int
 	query, args := `SELECT count(*) FROM regions WHERE code = ?`, []any{code}
-	if level != "" {
-		query += ` AND level = ?`
-		args = append(args, level)
+	if len(levels) > 0 {
+		query += ` AND level IN (?` + strings.Repeat(", ?", len(levels)-1) + `)`
+		for _, l := range levels {
+			args = append(args, l)
+		}
 	}
 	if err := store.Get(ctx, q, &n, query, args...); err != nil {
 		return err

@@ -297,9 +297,18 @@ func run(fs []func()) {
 	}
 }
 
+// FirstLock, when set, is a statement every PostgreSQL write transaction
+// runs first: it locks the row that serialises writers (the audit log's
+// head), so that no transaction holds another row while waiting for it.
+// Taken later, a transaction that holds the head and then needs a counter
+// row can wait on one that holds the counter and waits for the head: a
+// deadlock. The audit package sets it.
+var FirstLock string
+
 // Tx runs fn in a write transaction and commits it if fn returns nil. On
 // SQLite, concurrent callers share commits (see group) and the transaction
-// begins IMMEDIATE, so writers are serialised up front.
+// begins IMMEDIATE, so writers are serialised up front; on PostgreSQL the
+// transaction takes FirstLock first, to the same end.
 func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 	if db.group != nil {
 		return db.group.run(ctx, fn)
@@ -307,6 +316,12 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 	x, err := db.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
+	}
+	if FirstLock != "" {
+		if _, err := x.ExecContext(ctx, FirstLock); err != nil {
+			_ = x.Rollback()
+			return fmt.Errorf("store: first lock: %w", err)
+		}
 	}
 	tx := &Tx{Tx: x, Dialect: db.Dialect, Now: NowIn(ctx), cache: db.wcache, db: db}
 	defer func() {

@@ -22,9 +22,6 @@ import (
 	"wufei/internal/store"
 )
 
-// CityPrefix is the province and city digits of Huaibei's manifest numbers.
-const CityPrefix = "3406"
-
 // MaxLines bounds the lines of one manifest (one vehicle trip).
 const MaxLines = 50
 
@@ -119,7 +116,7 @@ func (s *Service) insert(ctx context.Context, tx *store.Tx, p auth.Principal, m 
 	m.ID = uuid.Must(uuid.NewV7()).String()
 	m.Year = tx.Now.In(calendar.Zone).Year()
 	var err error
-	if m.Number, err = nextNumber(ctx, tx, m.Year); err != nil {
+	if m.Number, err = nextNumber(ctx, tx, m.Year, m.RegionCode); err != nil {
 		return err
 	}
 	m.Status, m.Version, m.CreatedAt, m.UpdatedAt = Draft, 1, tx.Now, tx.Now
@@ -221,7 +218,7 @@ func (s *Service) build(ctx context.Context, q store.Querier, p auth.Principal, 
 		v.Add("receiver_unit_id", "receiver_is_consignor", "接受单位不能是移出单位本身")
 	default:
 		m.ReceiverName, m.ReceiverRegionCode = receiver.Name, receiver.RegionCode
-		m.CrossProvince = !strings.HasPrefix(receiver.RegionCode, "34")
+		m.CrossProvince = receiver.RegionCode[:2] != consignor.RegionCode[:2]
 	}
 	if len(legs) == 0 {
 		v.Add("carrier_unit_id", "required", "须指定承运单位和车辆")
@@ -373,11 +370,13 @@ func writeParts(ctx context.Context, tx *store.Tx, m *Manifest) error {
 	return nil
 }
 
-// nextNumber takes the next serial of the year: YYYY + 3406 + 6 digits.
-// The counter row is updated in the creating transaction, so numbers are
-// unique and, once committed, never handed out again.
-func nextNumber(ctx context.Context, tx *store.Tx, year int) (string, error) {
-	prefix := fmt.Sprintf("%04d%s", year, CityPrefix)
+// nextNumber takes the next serial of the year in the consignor's city:
+// YYYY + the province and city digits of its region code (3406 for
+// Huaibei) + 6 digits. The counter row is updated in the creating
+// transaction, so numbers are unique and, once committed, never handed out
+// again.
+func nextNumber(ctx context.Context, tx *store.Tx, year int, region string) (string, error) {
+	prefix := fmt.Sprintf("%04d%s", year, region[:4])
 	n, err := store.Next(ctx, tx, "manifest_serials", "prefix", prefix, 1)
 	if err != nil {
 		return "", err
