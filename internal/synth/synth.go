@@ -167,7 +167,7 @@ func (g *gen) rng(i, purpose int) *rand.Rand {
 func (g *gen) parallel(ctx context.Context, what string, n int, fn func(ctx context.Context, i int) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	var next, done atomic.Int64
+	var next, count atomic.Int64
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	go func() {
@@ -179,7 +179,7 @@ func (g *gen) parallel(ctx context.Context, what string, n int, fn func(ctx cont
 			case <-stop:
 				return
 			case <-t.C:
-				d := done.Load()
+				d := count.Load()
 				var ms runtime.MemStats
 				runtime.ReadMemStats(&ms)
 				fmt.Fprintf(g.opt.Progress, "  %s %d/%d (%.0f/s, heap %d MiB)\n", what, d, n,
@@ -196,11 +196,16 @@ func (g *gen) parallel(ctx context.Context, what string, n int, fn func(ctx cont
 				if i >= n {
 					return
 				}
-				if err := fn(ctx, i); err != nil {
+				// Announced, a worker's next write joins the group commit
+				// being formed rather than waiting for the next one.
+				done := g.db.Expect()
+				err := fn(ctx, i)
+				done()
+				if err != nil {
 					cancel(err)
 					return
 				}
-				done.Add(1)
+				count.Add(1)
 			}
 		}()
 	}
