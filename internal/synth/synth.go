@@ -182,8 +182,8 @@ func (g *gen) parallel(ctx context.Context, what string, n int, fn func(ctx cont
 				d := count.Load()
 				var ms runtime.MemStats
 				runtime.ReadMemStats(&ms)
-				fmt.Fprintf(g.opt.Progress, "  %s %d/%d (%.0f/s, heap %d MiB)\n", what, d, n,
-					float64(d)/time.Since(began).Seconds(), ms.HeapInuse>>20)
+				fmt.Fprintf(g.opt.Progress, "  %s: %d/%d units (%.0f/s), %d manifests so far, heap %d MiB\n", what, d, n,
+					float64(d)/time.Since(began).Seconds(), g.manifestCount.Load(), ms.HeapInuse>>20)
 			}
 		}
 	}()
