@@ -7,10 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
-	"wufei/internal/alerts"
 	"wufei/internal/auth"
 	"wufei/internal/calendar"
 	"wufei/internal/hw/approval"
@@ -18,7 +16,6 @@ import (
 	"wufei/internal/hw/manifest"
 	"wufei/internal/hw/plan"
 	"wufei/internal/registry"
-	"wufei/internal/settings"
 	"wufei/internal/store"
 )
 
@@ -200,16 +197,6 @@ type act struct {
 	active              []*party // generators with activity: gen, gen2 and the generated ones
 	stock               map[string][]stored
 	approvalFrom        time.Time
-
-	// What the services stamped with the time of seeding, and the business
-	// time it stands for; backdate writes them.
-	steps     map[string][]time.Time      // manifest id → time of each step, in order
-	revisions map[string][2]time.Time     // revision id → requested, decided
-	treated   map[string]time.Time        // digital id → treated in house
-	plansAt   map[string]time.Time        // plan id → filed
-	unitsAt   map[string]time.Time        // unit id → registered
-	declsAt   map[string]plan.Declaration // declaration id → as submitted
-	declTimes map[string]time.Time        // declaration id → submitted
 }
 
 func (a *act) fail(what string, err error) {
@@ -224,9 +211,11 @@ func (a *act) fail(what string, err error) {
 // stored each month, manifests to licensed receivers in every status
 // (weight discrepancy, partial and full refusal with a follow-up manifest,
 // a revision, a cross-province transfer under an approval), in-house
-// treatment, declarations with one left overdue. It then moves the business
-// times back over the past year (backdate) and runs the time-based rules
-// once, which raise their alerts as the scheduled jobs would.
+// treatment, declarations with one left overdue. Every record is written at
+// its business time over the past year (store.At), rows and audit entries
+// alike, since regulated rows cannot be changed afterwards; the time-based
+// rules then run once, at the time of seeding, and raise their alerts as
+// the scheduled jobs would.
 func activity(ctx context.Context, db *store.DB, extra int) error {
 	if extra < ActivityMinUnits {
 		return nil
@@ -236,17 +225,44 @@ func activity(ctx context.Context, db *store.DB, extra int) error {
 	a := &act{ctx: ctx, db: db, r: rand.New(rand.NewPCG(340600, 2026)), now: now, year: y,
 		start: time.Date(y, 1, 1, 0, 0, 0, 0, calendar.Zone).UTC(), reg: registry.NewService(db), auth: auth.NewService(db),
 		led: ledger.NewService(db), man: manifest.NewService(db), plans: plan.NewService(db), appr: approval.NewService(db),
-		admin: system, receivers: map[string]*party{}, stock: map[string][]stored{}, steps: map[string][]time.Time{},
-		revisions: map[string][2]time.Time{}, treated: map[string]time.Time{}, plansAt: map[string]time.Time{},
-		unitsAt: map[string]time.Time{}, declsAt: map[string]plan.Declaration{}, declTimes: map[string]time.Time{}}
+		admin: system, receivers: map[string]*party{}, stock: map[string][]stored{}}
 	for _, f := range []func(){a.load, a.addReceivers, a.pickActive, a.filePlans, a.addApprovals, a.generate, a.inHouse,
-		a.transfer, a.backdate, a.declare, a.checks} {
+		a.transfer, a.declare, a.checks} {
 		if a.err != nil {
 			break
 		}
 		f()
 	}
 	return a.err
+}
+
+// at is the activity's context with its transactions stamped t: what they
+// write, and its audit entries, carry the business time t.
+func (a *act) at(t time.Time) context.Context { return store.At(a.ctx, t) }
+
+// registration returns, for a full demo, when a unit taking part in the
+// year of activity was registered, 400 to 600 days before now: the fixed
+// demo parties (i < 0) and, of the generated units in the order they are
+// made (i), the first two carriers and the generators of an industry with
+// a profile, at most four of an industry and activityUnits in all — the
+// units load and pickActive then choose. Other units are registered now.
+func registration(now time.Time) func(i int, industry string, role registry.UnitRole) (time.Time, bool) {
+	per := map[string]int{}
+	generators, carriers := 0, 0
+	return func(i int, industry string, role registry.UnitRole) (time.Time, bool) {
+		switch {
+		case i < 0:
+			return now.AddDate(0, 0, -600), true
+		case role == registry.Carrier && carriers < 2:
+			carriers++
+		case role == registry.Generator && profiles[industry] != nil && per[industry] < 4 && generators < activityUnits:
+			per[industry]++
+			generators++
+		default:
+			return time.Time{}, false
+		}
+		return now.AddDate(0, 0, -400-(i*37)%200), true
+	}
 }
 
 // clock is the moment h:m, China time, on the day of t.
@@ -279,24 +295,26 @@ func (a *act) principal(username string) auth.Principal {
 	return u.Principal()
 }
 
-// account creates the log-in that acts for a unit.
-func (a *act) account(username, display, unitID string) auth.Principal {
+// account creates the log-in that acts for a unit, when the unit was
+// registered.
+func (a *act) account(username, display, unitID string, registered time.Time) auth.Principal {
 	if a.err != nil {
 		return auth.Principal{}
 	}
-	u, err := a.auth.CreateUser(a.ctx, a.admin, auth.NewUser{Username: username, DisplayName: display, Role: auth.UnitAdmin,
-		UnitID: unitID, Password: Password})
+	u, err := a.auth.CreateUser(a.at(registered), a.admin, auth.NewUser{Username: username, DisplayName: display,
+		Role: auth.UnitAdmin, UnitID: unitID, Password: Password})
 	a.fail("log-in "+username, err)
 	return u.Principal()
 }
 
 // unitRow is what the activity reads of a registered unit.
 type unitRow struct {
-	ID       string `db:"id"`
-	USCC     string `db:"uscc"`
-	Name     string `db:"name"`
-	Region   string `db:"region_code"`
-	Industry string `db:"industry_code"`
+	ID         string    `db:"id"`
+	USCC       string    `db:"uscc"`
+	Name       string    `db:"name"`
+	Region     string    `db:"region_code"`
+	Industry   string    `db:"industry_code"`
+	Registered time.Time `db:"created_at"`
 }
 
 // load reads the demo log-ins and their units.
@@ -322,19 +340,21 @@ func (a *act) load() {
 	if a.err != nil {
 		return
 	}
-	// Two of the generated carriers take part, for the multi-leg journeys.
+	// The first two generated carriers take part, for the multi-leg journeys.
 	var rows []struct {
 		unitRow
 		Plate string `db:"plate"`
 	}
 	a.fail("carriers", store.Select(a.ctx, a.db.Reader(), &rows, `SELECT u.id, u.uscc, u.name, u.region_code, u.industry_code,
-		v.plate FROM units u JOIN unit_roles r ON r.unit_id = u.id AND r.role = 'carrier' JOIN vehicles v ON v.unit_id = u.id
-		WHERE u.id <> ? ORDER BY u.uscc`, carrier.id))
+		u.created_at, v.plate FROM units u JOIN unit_roles r ON r.unit_id = u.id AND r.role = 'carrier'
+		JOIN vehicles v ON v.unit_id = u.id WHERE u.id <> ? ORDER BY u.uscc`, carrier.id))
+	// The generated USCCs carry their index in the organisation body.
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].USCC[8:16] < rows[j].USCC[8:16] })
 	for i, c := range rows {
 		if i == 2 {
 			break
 		}
-		p := a.account("carrier-"+c.USCC[12:16], "调度员", c.ID)
+		p := a.account("carrier-"+c.USCC[12:16], "调度员", c.ID, c.Registered)
 		a.carriers = append(a.carriers, &party{p: p, id: c.ID, name: c.Name, plate: c.Plate})
 	}
 }
@@ -402,20 +422,23 @@ func (a *act) addReceivers() {
 		if a.err != nil {
 			return
 		}
-		u, err := a.reg.CreateUnit(a.ctx, a.admin, x.unit)
+		// Registered, with its licence, before the year of activity.
+		registered := a.now.Add(-time.Duration(400+a.r.IntN(300)) * 24 * time.Hour)
+		ctx := a.at(registered)
+		u, err := a.reg.CreateUnit(ctx, a.admin, x.unit)
 		a.fail(x.unit.Name, err)
 		if err != nil {
 			return
 		}
 		x.licence.UnitID = u.ID
-		_, err = a.reg.CreateLicence(a.ctx, a.admin, x.licence)
+		_, err = a.reg.CreateLicence(ctx, a.admin, x.licence)
 		a.fail(x.licence.Number, err)
 		for _, f := range x.facilities {
 			f.UnitID = u.ID
-			_, err := a.reg.CreateFacility(a.ctx, a.admin, f)
+			_, err := a.reg.CreateFacility(ctx, a.admin, f)
 			a.fail(f.Name, err)
 		}
-		p := a.account(x.username, x.display, u.ID)
+		p := a.account(x.username, x.display, u.ID, registered)
 		a.receivers[x.key] = &party{p: p, id: u.ID, name: u.Name}
 	}
 }
@@ -430,7 +453,8 @@ func (a *act) pickActive() {
 		CapacityG int64  `db:"capacity_g"`
 	}
 	a.fail("generators", store.Select(a.ctx, a.db.Reader(), &rows, `SELECT u.id, u.uscc, u.name, u.region_code,
-		u.industry_code, f.code, f.capacity_g FROM units u JOIN unit_roles r ON r.unit_id = u.id AND r.role = 'generator'
+		u.industry_code, u.created_at, f.code, f.capacity_g FROM units u
+		JOIN unit_roles r ON r.unit_id = u.id AND r.role = 'generator'
 		JOIN facilities f ON f.unit_id = u.id AND f.kind = 'storage' WHERE u.uscc LIKE ? ORDER BY u.uscc`, "%MA2X%"))
 	// The generated USCCs carry their index in the organisation body.
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].USCC[8:16] < rows[j].USCC[8:16] })
@@ -443,7 +467,7 @@ func (a *act) pickActive() {
 			continue
 		}
 		per[u.Industry]++
-		p := a.account("unit-"+u.USCC[12:16], "危废管理员", u.ID)
+		p := a.account("unit-"+u.USCC[12:16], "危废管理员", u.ID, u.Registered)
 		g := &party{p: p, id: u.ID, name: u.Name, industry: u.Industry, storage: u.Storage,
 			capT: float64(u.CapacityG) / 1e6, carrier: a.carriers[0], plate: a.carriers[0].plate}
 		// Each unit makes its own amounts of its industry's wastes.
@@ -469,12 +493,19 @@ func (a *act) generated(i int) *party {
 }
 
 // filePlans files each active generator's plan for this year, early in the
-// year; the last generated one files after the deadline.
+// year; the last generated one files after the deadline, and the plan rules
+// raise plan_late for it.
 func (a *act) filePlans() {
 	for i, u := range a.active {
 		if a.err != nil {
 			return
 		}
+		filed := a.start.Add(time.Duration(72+a.r.IntN(15*24)) * time.Hour)
+		if i == len(a.active)-1 && len(a.active) > 3 {
+			filed = a.start.Add(time.Duration(110*24+a.r.IntN(10*24)) * time.Hour) // after 31 March: late
+		}
+		u.filed = earlier(filed, a.now.Add(-time.Hour))
+		drafted := u.filed.Add(-time.Duration(20+a.r.IntN(50)) * time.Hour)
 		in := plan.NewPlan{Year: a.year, Storage: []plan.StorageLine{{FacilityCode: u.storage, CapacityT: u.capT}},
 			ReductionMeasures: reductions[u.industry]}
 		if in.ReductionMeasures == "" {
@@ -490,38 +521,14 @@ func (a *act) filePlans() {
 			}
 			in.Transfers = append(in.Transfers, t)
 		}
-		p, err := a.plans.Create(a.ctx, u.p, in)
+		p, err := a.plans.Create(a.at(drafted), u.p, in)
 		a.fail("plan of "+u.name, err)
 		if err != nil {
 			return
 		}
-		_, err = a.plans.Submit(a.ctx, u.p, p.ID, p.Version)
+		_, err = a.plans.Submit(a.at(u.filed), u.p, p.ID, p.Version)
 		a.fail("filing the plan of "+u.name, err)
-		filed := a.start.Add(time.Duration(72+a.r.IntN(15*24)) * time.Hour)
-		if i == len(a.active)-1 && len(a.active) > 3 {
-			filed = a.start.Add(time.Duration(110*24+a.r.IntN(10*24)) * time.Hour) // after 31 March: late
-		}
-		u.filed = earlier(filed, a.now.Add(-time.Hour))
-		a.plansAt[p.ID] = u.filed
-		// Registered before the year of activity began.
-		a.unitsAt[u.id] = a.now.Add(-time.Duration(400+a.r.IntN(200)) * 24 * time.Hour)
 	}
-	for _, u := range append(append([]*party{a.disposer}, a.carriers...), mapValues(a.receivers)...) {
-		a.unitsAt[u.id] = a.now.Add(-time.Duration(400+a.r.IntN(300)) * 24 * time.Hour)
-	}
-}
-
-func mapValues(m map[string]*party) []*party {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	out := make([]*party, len(keys))
-	for i, k := range keys {
-		out[i] = m[k]
-	}
-	return out
 }
 
 // addApprovals records the provincial approval for gen's spent catalyst to
@@ -530,7 +537,8 @@ func (a *act) addApprovals() {
 	js := a.receivers["jiangsu"]
 	a.approvalFrom = time.Date(a.now.In(calendar.Zone).Year(), a.now.In(calendar.Zone).Month()-7, 1, 0, 0, 0, 0, calendar.Zone).UTC()
 	from := a.approvalFrom.In(calendar.Zone)
-	_, err := a.appr.Create(a.ctx, a.sthjj, approval.NewTransferApproval{
+	issued := a.approvalFrom.Add(-time.Duration(10+a.r.IntN(20)) * 24 * time.Hour) // weeks before it takes effect
+	_, err := a.appr.Create(a.at(issued), a.sthjj, approval.NewTransferApproval{
 		Number:      fmt.Sprintf("皖环危转审〔%d〕%d号", from.Year(), 18+a.r.IntN(60)),
 		ConsignorID: a.gen.id, ReceiverID: js.id, Method: "R8", Issuer: "安徽省生态环境厅",
 		ValidFrom: from.Format(time.DateOnly), ValidTo: from.AddDate(1, 0, -1).Format(time.DateOnly),
@@ -539,7 +547,9 @@ func (a *act) addApprovals() {
 	a.fail("approval", err)
 	for _, u := range a.active {
 		if u.industry == "2614" {
-			_, err := a.appr.CreateRoute(a.ctx, a.sthjj, approval.NewWhitelistRoute{Reference: "长三角危险废物跨省转移“白名单”（第二批）",
+			listed := a.start.Add(-15 * 24 * time.Hour) // published before the year it covers
+			_, err := a.appr.CreateRoute(a.at(listed), a.sthjj, approval.NewWhitelistRoute{
+				Reference:   "长三角危险废物跨省转移“白名单”（第二批）",
 				ConsignorID: u.id, ReceiverID: js.id, WasteCodes: []string{"900-402-06"},
 				ValidFrom: fmt.Sprintf("%d-01-01", a.year), ValidTo: fmt.Sprintf("%d-12-31", a.year),
 				Note: "废有机溶剂再生利用（R2）"})
@@ -587,7 +597,7 @@ func (a *act) produce(u *party, w waste, at time.Time, t float64) {
 		return
 	}
 	n := min(max(int(math.Round(t/w.each)), 1), 20)
-	g, err := a.led.RecordGeneration(a.ctx, u.p, ledger.NewGeneration{WasteCode: w.code, Name: w.name, Form: w.form,
+	g, err := a.led.RecordGeneration(a.at(at), u.p, ledger.NewGeneration{WasteCode: w.code, Name: w.name, Form: w.form,
 		Packaging: w.pack, VolumeL: w.volL, Count: n, QuantityT: t, FacilityCode: w.facility, Handler: u.p.DisplayName,
 		Destination: "厂内贮存", OccurredAt: &at})
 	a.fail(u.name+" "+w.code, err)
@@ -599,7 +609,7 @@ func (a *act) produce(u *party, w waste, at time.Time, t float64) {
 	for i, c := range g.Items {
 		ids[i] = c.DigitalID
 	}
-	_, err = a.led.StoreIn(a.ctx, u.p, ledger.Movement{ContainerIDs: ids, FacilityCode: u.storage, Handler: u.p.DisplayName,
+	_, err = a.led.StoreIn(a.at(in), u.p, ledger.Movement{ContainerIDs: ids, FacilityCode: u.storage, Handler: u.p.DisplayName,
 		OccurredAt: &in})
 	a.fail(u.name+" storage", err)
 	for _, c := range g.Items {
@@ -618,7 +628,7 @@ func (a *act) inHouse() {
 			break
 		}
 		record := func(code, name, form, pack string, volL, t float64, n int, at time.Time) []string {
-			g, err := a.led.RecordGeneration(a.ctx, d, ledger.NewGeneration{WasteCode: code, Name: name, Form: form,
+			g, err := a.led.RecordGeneration(a.at(at), d, ledger.NewGeneration{WasteCode: code, Name: name, Form: form,
 				Packaging: pack, VolumeL: volL, Count: n, QuantityT: t, Handler: d.DisplayName, OccurredAt: &at})
 			a.fail("disposer "+code, err)
 			ids := make([]string, len(g.Items))
@@ -631,12 +641,9 @@ func (a *act) inHouse() {
 		oil := record("900-249-08", "设备检修废油", "L", "铁桶", 200, kg(0.3+0.2*a.r.Float64()), 2, at)
 		treat := at.Add(26 * time.Hour)
 		if a.err == nil {
-			_, err := a.led.InHouse(a.ctx, d, ledger.Movement{ContainerIDs: oil, FacilityCode: "LY001", Method: "R9",
+			_, err := a.led.InHouse(a.at(treat), d, ledger.Movement{ContainerIDs: oil, FacilityCode: "LY001", Method: "R9",
 				Handler: d.DisplayName, OccurredAt: &treat})
 			a.fail("disposer in-house R9", err)
-			for _, id := range oil {
-				a.treated[id] = treat
-			}
 		}
 		at = at.Add(2 * time.Hour)
 		bags := record("900-041-49", "废包装袋及沾染物", "S", "吨袋", 1000, kg(0.4+0.3*a.r.Float64()), 2, at)
@@ -645,21 +652,18 @@ func (a *act) inHouse() {
 		if a.err != nil {
 			return
 		}
-		_, err := a.led.StoreIn(a.ctx, d, ledger.Movement{ContainerIDs: bags, FacilityCode: "ZC001", Handler: d.DisplayName,
+		_, err := a.led.StoreIn(a.at(in), d, ledger.Movement{ContainerIDs: bags, FacilityCode: "ZC001", Handler: d.DisplayName,
 			OccurredAt: &in})
 		a.fail("disposer storage", err)
 		if a.err == nil {
-			_, err = a.led.StoreOut(a.ctx, d, ledger.Movement{ContainerIDs: bags, Handler: d.DisplayName,
+			_, err = a.led.StoreOut(a.at(out), d, ledger.Movement{ContainerIDs: bags, Handler: d.DisplayName,
 				Destination: "回转窑焚烧线", OccurredAt: &out})
 			a.fail("disposer out of storage", err)
 		}
 		if a.err == nil {
-			_, err = a.led.InHouse(a.ctx, d, ledger.Movement{ContainerIDs: bags, FacilityCode: "CZ001", Method: "D10",
+			_, err = a.led.InHouse(a.at(burn), d, ledger.Movement{ContainerIDs: bags, FacilityCode: "CZ001", Method: "D10",
 				Handler: d.DisplayName, OccurredAt: &burn})
 			a.fail("disposer in-house D10", err)
-		}
-		for _, id := range bags {
-			a.treated[id] = burn
 		}
 	}
 }
@@ -955,14 +959,23 @@ func emergency(form string) string {
 	return "车辆配备防渗托盘、灭火器和个人防护用品；包装破损立即收集转入备用包装，报告当地生态环境部门"
 }
 
-// run takes a trip through the manifest's steps, noting the business time
-// of each: raised at t.at, submitted within the hour, picked up the next
-// morning, delivered a few hours later, received and weighed, completed
-// within days. A trip refused in full returns the one that sends its waste
-// on.
+// run takes a trip through the manifest's steps, each written at its
+// business time (see timeline): raised at t.at, submitted within the hour,
+// picked up the next morning, delivered a few hours later, received and
+// weighed, completed within days. A trip refused in full returns the one
+// that sends its waste on.
 func (a *act) run(t *trip) (next *trip) {
 	if a.err != nil || len(t.lines) == 0 {
 		return nil
+	}
+	// when is the context of the next step, stamped with its time.
+	times := a.timeline(t)
+	when := func() context.Context {
+		at := times[0]
+		if len(times) > 1 {
+			times = times[1:]
+		}
+		return a.at(at)
 	}
 	in := manifest.Input{ReceiverUnitID: t.to.id, Lines: t.lines, EmergencyMeasures: emergency(t.lines[0].Form),
 		Note: t.note, PreviousID: t.previous}
@@ -973,50 +986,47 @@ func (a *act) run(t *trip) (next *trip) {
 			in.Carriers = append(in.Carriers, manifest.LegInput{CarrierUnitID: c.id, VehiclePlate: t.plates[i]})
 		}
 	}
-	m, err := a.man.Create(a.ctx, t.from.p, in)
+	m, err := a.man.Create(when(), t.from.p, in)
 	a.fail("manifest of "+t.from.name, err)
 	if err != nil {
 		return nil
 	}
-	at := t.at
-	times := []time.Time{at}
-	defer func() { a.steps[m.ID] = times }()
-	do := func(gap time.Duration, f func() (manifest.Manifest, error)) bool {
+	do := func(f func(ctx context.Context) (manifest.Manifest, error)) bool {
 		if a.err != nil {
 			return false
 		}
-		got, err := f()
+		got, err := f(when())
 		if err != nil {
 			a.fail(fmt.Sprintf("manifest %s of %s", m.Number, t.from.name), err)
 			return false
 		}
-		m, at = got, at.Add(gap)
-		times = append(times, at)
+		m = got
 		return true
 	}
-	ctx := a.ctx
 	switch t.end {
 	case stDraft:
 		return nil
 	case stCancelDraft:
-		do(a.minutes(20, 90), func() (manifest.Manifest, error) { return a.man.Cancel(ctx, t.from.p, m.ID, 0, t.note) })
+		do(func(ctx context.Context) (manifest.Manifest, error) {
+			return a.man.Cancel(ctx, t.from.p, m.ID, 0, t.note)
+		})
 		return nil
 	}
-	if !do(a.minutes(20, 90), func() (manifest.Manifest, error) { return a.man.Submit(ctx, t.from.p, m.ID, 0) }) ||
+	if !do(func(ctx context.Context) (manifest.Manifest, error) { return a.man.Submit(ctx, t.from.p, m.ID, 0) }) ||
 		t.end == stSubmitted {
 		return nil
 	}
 	if t.end == stCancelSubmitted {
-		do(a.minutes(18*60, 22*60), func() (manifest.Manifest, error) {
+		do(func(ctx context.Context) (manifest.Manifest, error) {
 			return a.man.Cancel(ctx, t.from.p, m.ID, 0, "运输车辆故障，本次转移取消，另行安排")
 		})
 		return nil
 	}
-	if !do(a.minutes(15*60, 18*60), func() (manifest.Manifest, error) { return a.man.Pickup(ctx, t.legs[0].p, m.ID, 0) }) {
+	if !do(func(ctx context.Context) (manifest.Manifest, error) { return a.man.Pickup(ctx, t.legs[0].p, m.ID, 0) }) {
 		return nil
 	}
 	for _, c := range t.legs[1:] {
-		if !do(a.minutes(150, 240), func() (manifest.Manifest, error) { return a.man.Handover(ctx, c.p, m.ID, 0) }) {
+		if !do(func(ctx context.Context) (manifest.Manifest, error) { return a.man.Handover(ctx, c.p, m.ID, 0) }) {
 			return nil
 		}
 	}
@@ -1024,11 +1034,8 @@ func (a *act) run(t *trip) (next *trip) {
 		return nil
 	}
 	last := t.legs[len(t.legs)-1]
-	drive := a.minutes(90, 240)
-	if m.CrossProvince {
-		drive = a.minutes(300, 480)
-	}
-	if !do(drive, func() (manifest.Manifest, error) { return a.man.Deliver(ctx, last.p, m.ID, 0) }) || t.end == stDelivered {
+	if !do(func(ctx context.Context) (manifest.Manifest, error) { return a.man.Deliver(ctx, last.p, m.ID, 0) }) ||
+		t.end == stDelivered {
 		return nil
 	}
 	receipt := t.receipt
@@ -1043,7 +1050,8 @@ func (a *act) run(t *trip) (next *trip) {
 			})
 		}
 	}
-	if !do(a.minutes(60, 20*60), func() (manifest.Manifest, error) {
+	received := times[0]
+	if !do(func(ctx context.Context) (manifest.Manifest, error) {
 		return a.man.Receive(ctx, t.to.p, m.ID, 0, receipt(m.Lines))
 	}) {
 		return nil
@@ -1052,20 +1060,20 @@ func (a *act) run(t *trip) (next *trip) {
 		return a.sendOn(t, m)
 	}
 	if t.revise && a.err == nil {
+		// Asked for the day after the weighing, approved a day later.
+		decided := times[0]
+		asked := earlier(later(received.Add(a.minutes(16*60, 22*60)), received.Add(time.Minute)), decided.Add(-time.Minute))
 		right := kg(m.Lines[0].QuantityT * 1.002)
 		zero := 0.0
-		r, err := a.man.RequestRevision(ctx, t.to.p, m.ID, "过磅单录入错误，按复磅结果更正实收量", manifest.Changes{
+		r, err := a.man.RequestRevision(a.at(asked), t.to.p, m.ID, "过磅单录入错误，按复磅结果更正实收量", manifest.Changes{
 			Lines: []manifest.LineChange{{LineNo: 1, ReceivedT: &right, AcceptedT: &right, RefusedT: &zero}}})
 		a.fail("revision of "+m.Number, err)
-		asked := at.Add(a.minutes(16*60, 22*60))
-		if do(a.minutes(36*60, 44*60), func() (manifest.Manifest, error) {
+		do(func(ctx context.Context) (manifest.Manifest, error) {
 			if _, err := a.man.DecideRevision(ctx, t.from.p, m.ID, r.ID, true, "已核对复磅单，同意更正"); err != nil {
 				return m, err
 			}
 			return a.man.Get(ctx, t.from.p, m.ID)
-		}) {
-			a.revisions[r.ID] = [2]time.Time{asked, at}
-		}
+		})
 	}
 	if t.end == stReceived || m.Status != manifest.Received {
 		return nil
@@ -1076,8 +1084,76 @@ func (a *act) run(t *trip) (next *trip) {
 			cl = append(cl, manifest.CompletionLine{LineNo: l.LineNo, Method: t.methods[i]})
 		}
 	}
-	do(a.minutes(2*24*60, 8*24*60), func() (manifest.Manifest, error) { return a.man.Complete(ctx, t.to.p, m.ID, 0, cl) })
+	do(func(ctx context.Context) (manifest.Manifest, error) { return a.man.Complete(ctx, t.to.p, m.ID, 0, cl) })
 	return nil
+}
+
+// timeline is the business time of each step run will take a trip
+// through, from its creation at t.at: the gaps between the steps drawn at
+// random, then every time moved into this year and before now, in order,
+// so that each step is written at its time in the first place.
+func (a *act) timeline(t *trip) []time.Time {
+	gaps := []time.Duration{0}
+	step := func(lo, hi int) { gaps = append(gaps, a.minutes(lo, hi)) }
+	switch t.end {
+	case stDraft:
+	case stCancelDraft:
+		step(20, 90)
+	default:
+		step(20, 90) // submitted
+		switch t.end {
+		case stSubmitted:
+		case stCancelSubmitted:
+			step(18*60, 22*60)
+		default:
+			step(15*60, 18*60) // picked up
+			for range t.legs[1:] {
+				step(150, 240) // handed over
+			}
+			if t.end <= stHandedOver {
+				break
+			}
+			if t.to == a.receivers["jiangsu"] {
+				step(300, 480) // delivered across the province border
+			} else {
+				step(90, 240)
+			}
+			if t.end == stDelivered {
+				break
+			}
+			step(60, 20*60) // received
+			if t.refused {
+				break
+			}
+			if t.revise {
+				step(36*60, 44*60) // revised
+			}
+			if t.end == stCompleted {
+				step(2*24*60, 8*24*60)
+			}
+		}
+	}
+	ts := make([]time.Time, len(gaps))
+	at := t.at
+	for i, g := range gaps {
+		at = at.Add(g)
+		ts[i] = at
+	}
+	// Every time lies in this year, before now, in order.
+	lo, hi := a.start.Add(time.Hour), a.now.Add(-time.Minute)
+	for i := range ts {
+		ts[i] = later(ts[i], lo)
+		if i > 0 && !ts[i].After(ts[i-1]) {
+			ts[i] = ts[i-1].Add(time.Minute)
+		}
+	}
+	for i := len(ts) - 1; i >= 0; i-- {
+		ts[i] = earlier(ts[i], hi)
+		if i < len(ts)-1 && !ts[i].Before(ts[i+1]) {
+			ts[i] = ts[i+1].Add(-time.Minute)
+		}
+	}
+	return ts
 }
 
 // sendOn is the trip that sends waste the receiver refused to the cement
@@ -1094,234 +1170,6 @@ func (a *act) sendOn(t *trip, refused manifest.Manifest) *trip {
 	return next
 }
 
-// backdate moves what the services stamped with the time of seeding to the
-// business time it stands for, so the demo reads as a year of activity.
-// Demo only: no service may do this. It changes the business timestamps of
-// manifests and their steps, carrier legs and revisions, of ledger records
-// and containers, of plans (with their late flag recomputed by the plan
-// rules) and of the registration of the units taking part; the batch codes
-// of the records written at pickup, which carry a date, are renumbered.
-// The audit log (audit_entries, audit_tree) is never touched: it keeps the
-// real time of seeding, and each step keeps the sequence number of its
-// real entry. Ledger generation, storage and in-house records were given
-// their time through occurred_at and are not moved; only their created_at
-// follows. A plan_late alert raised at seeding for a plan whose business
-// filing time is before the deadline is resolved, as the plan rules would
-// have raised none.
-func (a *act) backdate() {
-	err := a.db.Tx(a.ctx, func(tx *store.Tx) error {
-		ctx := a.ctx
-		rules, err := settings.Load(ctx, tx)
-		if err != nil {
-			return err
-		}
-		cal, err := calendar.Load(ctx, tx)
-		if err != nil {
-			return err
-		}
-		exec := func(q string, args ...any) error {
-			_, err := store.Exec(ctx, tx, q, args...)
-			return err
-		}
-		// Records and containers written with an occurrence time.
-		if err := exec(`UPDATE ledger_records SET created_at = occurred_at WHERE manifest_id = ''`); err != nil {
-			return err
-		}
-		if err := exec(`UPDATE containers SET updated_at = COALESCE(stored_at, generated_at) WHERE manifest_id = ''`); err != nil {
-			return err
-		}
-		for _, id := range sortedKeys(a.treated) {
-			if err := exec(`UPDATE containers SET updated_at = ? WHERE digital_id = ?`, a.treated[id], id); err != nil {
-				return err
-			}
-		}
-		for _, id := range sortedKeys(a.steps) {
-			if err := a.backdateManifest(tx, id, a.steps[id], cal, rules.ReceiptWorkingDays); err != nil {
-				return err
-			}
-		}
-		for _, id := range sortedKeys(a.revisions) {
-			t := a.revisions[id]
-			if err := exec(`UPDATE manifest_revisions SET created_at = ?, decided_at = ? WHERE id = ?`, t[0], t[1], id); err != nil {
-				return err
-			}
-			if err := exec(`UPDATE manifest_revision_approvals SET decided_at = ? WHERE revision_id = ? AND decided_at IS NOT NULL`,
-				t[1], id); err != nil {
-				return err
-			}
-		}
-		for _, id := range sortedKeys(a.unitsAt) {
-			if err := exec(`UPDATE units SET created_at = ?, updated_at = ? WHERE id = ?`, a.unitsAt[id], a.unitsAt[id], id); err != nil {
-				return err
-			}
-		}
-		pr, err := plan.LoadRules(ctx, tx)
-		if err != nil {
-			return err
-		}
-		for _, id := range sortedKeys(a.plansAt) {
-			filed := a.plansAt[id]
-			late := !filed.Before(pr.PlanDue(a.year))
-			if err := exec(`UPDATE plans SET created_at = ?, updated_at = ?, submitted_at = ?, filed_at = ?, late = ? WHERE id = ?`,
-				filed.Add(-time.Duration(20+a.r.IntN(50))*time.Hour), filed, filed, filed, late, id); err != nil {
-				return err
-			}
-			if !late {
-				if _, err := alerts.Resolve(ctx, tx, "plan_late", "plan", id,
-					"演示数据：管理计划的备案时间已回移至截止日前，未逾期"); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	a.fail("backdating", err)
-}
-
-// backdateManifest gives one manifest's steps their business times and
-// derives from them the manifest's own times, its legs', and those of the
-// ledger records and containers it moved.
-func (a *act) backdateManifest(tx *store.Tx, id string, ts []time.Time, cal *calendar.Calendar, receiptDays int) error {
-	ctx := a.ctx
-	var steps []struct {
-		Step   int    `db:"step"`
-		Action string `db:"action"`
-	}
-	if err := store.Select(ctx, tx, &steps, `SELECT step, action FROM manifest_steps WHERE manifest_id = ? ORDER BY step`, id); err != nil {
-		return err
-	}
-	if len(steps) != len(ts) {
-		return fmt.Errorf("manifest %s has %d steps, the demo noted %d", id, len(steps), len(ts))
-	}
-	// Every time lies in this year, before now, in order.
-	lo, hi := a.start.Add(time.Hour), a.now.Add(-time.Minute)
-	for i := range ts {
-		ts[i] = later(ts[i], lo)
-		if i > 0 && !ts[i].After(ts[i-1]) {
-			ts[i] = ts[i-1].Add(time.Minute)
-		}
-	}
-	for i := len(ts) - 1; i >= 0; i-- {
-		ts[i] = earlier(ts[i], hi)
-		if i < len(ts)-1 && !ts[i].Before(ts[i+1]) {
-			ts[i] = ts[i+1].Add(-time.Minute)
-		}
-	}
-	at := map[string]*time.Time{}
-	var handovers []time.Time
-	for i, s := range steps {
-		t := ts[i]
-		if _, err := store.Exec(ctx, tx, `UPDATE manifest_steps SET at = ? WHERE manifest_id = ? AND step = ?`, t, id, s.Step); err != nil {
-			return err
-		}
-		if s.Action == "handover" {
-			handovers = append(handovers, t)
-		}
-		if at[s.Action] == nil {
-			at[s.Action] = &t
-		}
-	}
-	var status string
-	if err := store.Get(ctx, tx, &status, `SELECT status FROM manifests WHERE id = ?`, id); err != nil {
-		return err
-	}
-	arrived := at["deliver"]
-	if arrived == nil {
-		arrived = at["receive"]
-	}
-	var due *time.Time
-	switch {
-	case arrived != nil:
-		d := cal.AddWorkingDays(*arrived, receiptDays)
-		due = &d
-	case at["pickup"] != nil:
-		d := cal.AddWorkingDays(*at["pickup"], receiptDays)
-		due = &d
-	}
-	closed := at["cancel"]
-	if status == string(manifest.Refused) {
-		closed = at["receive"]
-	}
-	if _, err := store.Exec(ctx, tx, `UPDATE manifests SET created_at = ?, updated_at = ?, submitted_at = ?, picked_up_at = ?,
-		arrived_at = ?, receipt_due_at = ?, received_at = ?, completed_at = ?, closed_at = ? WHERE id = ?`,
-		ts[0], ts[len(ts)-1], at["submit"], at["pickup"], arrived, due, at["receive"], at["complete"], closed, id); err != nil {
-		return err
-	}
-	if p := at["pickup"]; p != nil {
-		legs := append([]time.Time{*p}, handovers...)
-		for i, t := range legs {
-			if _, err := store.Exec(ctx, tx, `UPDATE manifest_carriers SET picked_up_at = ? WHERE manifest_id = ? AND leg = ?`,
-				t, id, i+1); err != nil {
-				return err
-			}
-		}
-		// The consignor's ledger: out of storage at pickup, outsourced
-		// records dated by departure and written at completion.
-		if _, err := store.Exec(ctx, tx, `UPDATE ledger_records SET occurred_at = ?, created_at = ? WHERE manifest_id = ?
-			AND kind = 'storage_out'`, *p, *p, id); err != nil {
-			return err
-		}
-		if _, err := store.Exec(ctx, tx, `UPDATE containers SET updated_at = ? WHERE manifest_id = ? AND status = 'shipped'`,
-			*p, id); err != nil {
-			return err
-		}
-		if err := a.renumber(tx, id, *p); err != nil {
-			return err
-		}
-	}
-	if c := at["complete"]; c != nil {
-		if _, err := store.Exec(ctx, tx, `UPDATE ledger_records SET occurred_at = ?, created_at = ? WHERE manifest_id = ?
-			AND kind = 'outsourced'`, at["pickup"], *c, id); err != nil {
-			return err
-		}
-		if _, err := store.Exec(ctx, tx, `UPDATE containers SET updated_at = ? WHERE manifest_id = ? AND status = 'received'`,
-			*c, id); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// renumber gives the ledger records a manifest wrote at pickup and
-// completion batch codes of their business day. A batch code is its kind's
-// prefix, the day it occurred and a serial (CK20260521000003); the new
-// serial comes from the counter the ledger numbers that unit's batches of
-// that day with (scope "B|unit|prefix+day", see ledger.next), so it is
-// never handed out again. The links to the renamed batch follow it.
-func (a *act) renumber(tx *store.Tx, manifestID string, day time.Time) error {
-	ctx := a.ctx
-	var recs []struct {
-		UnitID    string `db:"unit_id"`
-		BatchCode string `db:"batch_code"`
-	}
-	if err := store.Select(ctx, tx, &recs, `SELECT unit_id, batch_code FROM ledger_records WHERE manifest_id = ?
-		ORDER BY batch_code`, manifestID); err != nil {
-		return err
-	}
-	for _, r := range recs {
-		pfx := r.BatchCode[:2] + day.In(calendar.Zone).Format("20060102")
-		n, err := store.Next(ctx, tx, "ledger_serials", "scope", "B|"+r.UnitID+"|"+pfx, 1)
-		if err != nil {
-			return err
-		}
-		code := fmt.Sprintf("%s%06d", pfx, n)
-		qs := []string{`UPDATE ledger_records SET batch_code = ? WHERE unit_id = ? AND batch_code = ?`}
-		if strings.HasPrefix(r.BatchCode, "CK") {
-			// Only an out-of-storage batch is linked: from the outsourced
-			// record after it and from the containers that left with it.
-			// Records written from a manifest are never corrected.
-			qs = append(qs, `UPDATE ledger_records SET prev_batch = ? WHERE unit_id = ? AND prev_batch = ?`,
-				`UPDATE containers SET out_batch = ? WHERE unit_id = ? AND out_batch = ?`)
-		}
-		for _, q := range qs {
-			if _, err := store.Exec(ctx, tx, q, code, r.UnitID, r.BatchCode); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 func earlier(a, b time.Time) time.Time {
 	if b.Before(a) {
 		return b
@@ -1336,20 +1184,10 @@ func later(a, b time.Time) time.Time {
 	return a
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // declare compiles and submits each active generator's declarations for
-// the periods already due, last year's and this year's, from the ledger as
-// backdated; gen leaves its latest one overdue. Periods ended but not yet
-// due get a draft. The submissions are then dated a few days before their
-// due dates.
+// the periods already due, last year's and this year's, from the ledger,
+// each a few days before its due date; gen leaves its latest one overdue.
+// Periods ended but not yet due get a draft, compiled now.
 func (a *act) declare() {
 	var left string
 	for _, u := range a.active {
@@ -1365,15 +1203,16 @@ func (a *act) declare() {
 				case it.Status == plan.Overdue && u == a.gen && left == "" && it.Kind == plan.Monthly:
 					left = it.Key // gen has not declared its latest month yet
 				case it.Status == plan.Overdue:
-					d, err := a.plans.Compile(a.ctx, u.p, u.id, it.Key)
+					at := clock(it.DueAt.Add(-time.Duration(1+a.r.IntN(6))*24*time.Hour), 9+a.r.IntN(8), a.r.IntN(60))
+					at = later(earlier(at, a.now.Add(-time.Hour)), it.To.Add(time.Hour))
+					// Compiled within two hours before, once the period has ended.
+					d, err := a.plans.Compile(a.at(later(at.Add(-2*time.Hour), it.To.Add(time.Minute))), u.p, u.id, it.Key)
 					a.fail("declaration "+it.Key+" of "+u.name, err)
 					if err != nil {
 						return
 					}
-					d, err = a.plans.SubmitDeclaration(a.ctx, u.p, d.ID, d.Version)
+					_, err = a.plans.SubmitDeclaration(a.at(at), u.p, d.ID, d.Version)
 					a.fail("submitting declaration "+it.Key+" of "+u.name, err)
-					at := clock(it.DueAt.Add(-time.Duration(1+a.r.IntN(6))*24*time.Hour), 9+a.r.IntN(8), a.r.IntN(60))
-					a.declsAt[d.ID], a.declTimes[d.ID] = d, later(earlier(at, a.now.Add(-time.Hour)), it.To.Add(time.Hour))
 				case it.Status == plan.Due:
 					_, err := a.plans.Compile(a.ctx, u.p, u.id, it.Key)
 					a.fail("draft declaration "+it.Key+" of "+u.name, err)
@@ -1381,18 +1220,6 @@ func (a *act) declare() {
 			}
 		}
 	}
-	err := a.db.Tx(a.ctx, func(tx *store.Tx) error {
-		for _, id := range sortedKeys(a.declTimes) {
-			t, d := a.declTimes[id], a.declsAt[id]
-			if _, err := store.Exec(a.ctx, tx, `UPDATE declarations SET compiled_at = ?, created_at = ?, updated_at = ?,
-				submitted_at = ?, late = ? WHERE id = ?`, t.Add(-2*time.Hour), t.Add(-2*time.Hour), t, t, !t.Before(d.DueAt),
-				id); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	a.fail("backdating declarations", err)
 }
 
 // checks runs the time-based rules once, as the scheduled jobs would: the
@@ -1408,5 +1235,18 @@ func (a *act) checks() {
 		}
 		_, err := c.fn(a.ctx, a.db, now)
 		a.fail(c.name, err)
+	}
+}
+
+// registeredAt sets the seeder's context to ctx stamped with when the i-th
+// generated unit (i < 0: the fixed demo parties) was registered, or to ctx
+// itself for a unit registered now.
+func (s *seeder) registeredAt(ctx context.Context, i int, industry string, role registry.UnitRole) {
+	s.ctx = ctx
+	if s.registered == nil {
+		return
+	}
+	if t, ok := s.registered(i, industry, role); ok {
+		s.ctx = store.At(ctx, t)
 	}
 }

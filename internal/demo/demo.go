@@ -70,6 +70,10 @@ func Seed(ctx context.Context, db *store.DB, extra int) error {
 	reg := registry.NewService(db)
 	as := auth.NewService(db)
 	s := seeder{ctx: ctx, reg: reg, auth: as}
+	if extra >= ActivityMinUnits {
+		s.registered = registration(store.Now())
+	}
+	s.registeredAt(ctx, -1, "", "")
 
 	gen := s.unit(registry.NewUnit{USCC: registry.MakeUSCC("91", "340621", "MA2N8C01"), Name: "淮北濉溪临涣煤化有限公司",
 		Roles: []registry.UnitRole{registry.Generator}, RegionCode: "340621", ParkCode: "340621P01",
@@ -119,6 +123,7 @@ func Seed(ctx context.Context, db *store.DB, extra int) error {
 	if s.err != nil {
 		return s.err
 	}
+	s.ctx = ctx
 	if err := s.more(extra); err != nil {
 		return err
 	}
@@ -135,6 +140,9 @@ type seeder struct {
 	reg  *registry.Service
 	auth *auth.Service
 	err  error
+	// registered, for a full demo, is when a unit taking part in the year of
+	// activity was registered (see registration); nil registers all now.
+	registered func(i int, industry string, role registry.UnitRole) (time.Time, bool)
 }
 
 func (s *seeder) fail(what string, err error) {
@@ -238,6 +246,8 @@ func (s *seeder) more(n int) error {
 		total += ind.weight
 	}
 	suffixes := []string{"有限公司", "有限责任公司", "股份有限公司"}
+	base := s.ctx
+	defer func() { s.ctx = base }()
 	for i := range n {
 		w, ind := r.IntN(total), industries[0]
 		for _, x := range industries {
@@ -254,6 +264,7 @@ func (s *seeder) more(n int) error {
 		if ind.code == "8411" || ind.code == "8421" {
 			name = fmt.Sprintf("淮北市%s%s（第%d）", pl.name, stem, i+1)
 		}
+		s.registeredAt(base, i, ind.code, ind.roles[0])
 		u := s.unit(registry.NewUnit{USCC: registry.MakeUSCC("91", pl.region, fmt.Sprintf("MA2X%04d", i)), Name: name,
 			Roles: ind.roles, RegionCode: pl.region, ParkCode: pl.park, Address: pl.name + "片区",
 			Longitude: ptr(116.60 + r.Float64()*0.45), Latitude: ptr(33.40 + r.Float64()*0.70),

@@ -39,7 +39,13 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	ErrConflict = errors.New("store: version conflict")
 	ErrExists   = errors.New("store: already exists")
+	// ErrRetained is a change the retention triggers refused: a regulated
+	// record changed in place or deleted within its retention period.
+	ErrRetained = errors.New("store: retained")
 )
+
+// retentionPrefix starts the message of every retention trigger.
+const retentionPrefix = "wufei: retention:"
 
 // DB is an open database. On SQLite writes go through a one-connection pool so
 // that writers queue in Go instead of failing with SQLITE_BUSY; reads use a
@@ -352,12 +358,6 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 // /metrics and for benchmarks that report statements per operation.
 var Statements atomic.Int64
 
-var TraceHook func(string) // TEMP
-func traceQ(q string) {
-	if TraceHook != nil {
-		TraceHook(q)
-	}
-}
 
 // Contains is a LIKE pattern matching s anywhere, with s's own % and _ taken
 // literally; use it as `x LIKE ? ESCAPE '\'`, which both engines accept.
@@ -400,7 +400,6 @@ func NowIn(ctx context.Context) time.Time {
 // Get scans one row into dest; no row is ErrNotFound.
 func Get(ctx context.Context, q Querier, dest any, query string, args ...any) error {
 	Statements.Add(1)
-	traceQ(query)
 	ctx = detach(ctx, q)
 	query = q.Rebind(query)
 	var err error
@@ -418,7 +417,6 @@ func Get(ctx context.Context, q Querier, dest any, query string, args ...any) er
 // Select scans all rows into dest, a pointer to a slice.
 func Select(ctx context.Context, q Querier, dest any, query string, args ...any) error {
 	Statements.Add(1)
-	traceQ(query)
 	ctx = detach(ctx, q)
 	query = q.Rebind(query)
 	if st := prepared(ctx, q, query); st != nil {
@@ -430,7 +428,6 @@ func Select(ctx context.Context, q Querier, dest any, query string, args ...any)
 // Exec runs a statement and returns the number of rows it affected.
 func Exec(ctx context.Context, q Querier, query string, args ...any) (int64, error) {
 	Statements.Add(1)
-	traceQ(query)
 	ctx = detach(ctx, q)
 	query = q.Rebind(query)
 	var res sql.Result
@@ -470,11 +467,18 @@ func mapErr(err error) error {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return fmt.Errorf("%w: %v", ErrExists, err)
+		case sqlite3.SQLITE_CONSTRAINT_TRIGGER:
+			if strings.Contains(se.Error(), retentionPrefix) {
+				return fmt.Errorf("%w: %v", ErrRetained, err)
+			}
 		}
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" {
 		return fmt.Errorf("%w: %v", ErrExists, err)
+	}
+	if errors.As(err, &pe) && strings.HasPrefix(pe.Message, retentionPrefix) {
+		return fmt.Errorf("%w: %v", ErrRetained, err)
 	}
 	return err
 }

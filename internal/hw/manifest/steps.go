@@ -65,6 +65,12 @@ func (s *Service) transitWith(ctx context.Context, p auth.Principal, id string, 
 				}
 			}
 			err := s.apply(ctx, tx, p, &m, version, action, fn)
+			if errors.Is(err, store.ErrRetained) && !fresh {
+				// The database refused a line or leg of a manifest that
+				// became final since it was read (and PostgreSQL has
+				// aborted the transaction): run again on what it is now.
+				return errMoved
+			}
 			if err != nil && !fresh && !errors.Is(err, errMoved) {
 				// Refused on what was read: refuse it only if that is still so.
 				var now int64
@@ -136,7 +142,7 @@ func at(t time.Time) *time.Time { return &t }
 func (s *Service) Submit(ctx context.Context, p auth.Principal, id string, version int64) (Manifest, error) {
 	var ref references
 	read := func(q store.Querier, m Manifest) (err error) {
-		ref, err = readReferences(ctx, q, m, store.Now())
+		ref, err = readReferences(ctx, q, m, store.NowIn(ctx))
 		return err
 	}
 	return s.transitWith(ctx, p, id, version, "submit", read, func(tx *store.Tx, m *Manifest) (any, error) {
@@ -559,7 +565,7 @@ type CompletionLine struct {
 func (s *Service) Complete(ctx context.Context, p auth.Principal, id string, version int64, lines []CompletionLine) (Manifest, error) {
 	var licences []licence
 	read := func(q store.Querier, m Manifest) (err error) {
-		licences, err = receiverLicences(ctx, q, m.ReceiverUnitID, store.Now())
+		licences, err = receiverLicences(ctx, q, m.ReceiverUnitID, store.NowIn(ctx))
 		return err
 	}
 	return s.transitWith(ctx, p, id, version, "complete", read, func(tx *store.Tx, m *Manifest) (any, error) {
