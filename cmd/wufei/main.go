@@ -67,7 +67,8 @@ const usage = `wufei — 淮北市“无废城市”一张网
                                                   export a year's records as a workbook
   wufei demo generate --scale city|province|nation [--db URL] [--seed N]
                                                   a synthetic data set through the services
-  wufei bench [--quick] [--json] [--db URL]      measure a real server over loopback against the raw engine
+  wufei bench [--quick] [--json] [--db URL] [--reads | --soak 10m]
+                                                  measure a real server over loopback against the raw engine
   wufei backup --db sqlite:PATH --to FILE         a consistent copy of a running SQLite database
   wufei restore --from FILE --db sqlite:PATH      put a backup in place (server stopped)
   wufei version                                   print the version

@@ -2,7 +2,10 @@
 // server on a loopback port, concurrent HTTP clients walking manifests
 // through their whole life, and reads of what they wrote — each figure
 // beside the raw engine's figure for the same work, measured in the same
-// run on the same database.
+// run on the same database. Run does so in one process on a new database;
+// RunReads measures a given database (city or province data) through a
+// `wufei serve` process of its own, whose memory is then the server's alone;
+// Soak drives such a process at a fixed rate for a long time.
 package bench
 
 import (
@@ -35,10 +38,13 @@ import (
 // Options say what to run.
 type Options struct {
 	DB         string // database URL; "" is a new SQLite file in a temporary folder
-	Clients    int    // concurrent HTTP clients
+	Clients    int    // concurrent HTTP clients walking lifecycles
 	Lifecycles int    // manifests walked over HTTP
 	Raw        int    // manifests written raw, for the baseline
 	Reads      int    // requests per read figure
+	ImportRows int    // rows of the workbook RunReads imports
+	Server     string // the wufei binary RunReads and Soak run as the server process
+	KeyFile    string // that server's audit signing key; "" lets serve choose
 }
 
 // Quick is the run `wufei bench --quick` makes: well under 45 seconds on
@@ -48,6 +54,13 @@ var Quick = Options{Clients: 128, Lifecycles: 6000, Raw: 3000, Reads: 500}
 // Full is the default run.
 var Full = Options{Clients: 128, Lifecycles: 20000, Raw: 10000, Reads: 2000}
 
+// QuickReads and FullReads are RunReads' runs; their lifecycles are the
+// load the server's memory is measured under, written into the database.
+var (
+	QuickReads = Options{Clients: 128, Lifecycles: 1000, Reads: 500, ImportRows: 2000}
+	FullReads  = Options{Clients: 128, Lifecycles: 3000, Reads: 2000, ImportRows: 20000}
+)
+
 // Summary is what a run measured. Rates are per second, latencies in
 // milliseconds.
 type Summary struct {
@@ -56,7 +69,7 @@ type Summary struct {
 	Clients int       `json:"clients"`
 	At      time.Time `json:"at"`
 
-	StartupMS float64 `json:"startup_ms"` // migrate, seed the demo parties, build the server
+	StartupMS float64 `json:"startup_ms"` // migrate, register the bench's parties, build the server
 
 	Lifecycles         int     `json:"lifecycles"`
 	LifecyclesPerS     float64 `json:"lifecycles_per_s"`
@@ -107,16 +120,17 @@ func Run(ctx context.Context, o Options, log io.Writer) (Summary, error) {
 	}
 	defer db.Close()
 	s.Engine = string(db.Dialect)
-	app, err := server.New(ctx, db, server.Config{Demo: true, DemoUnits: 0, Version: "bench",
+	app, err := server.New(ctx, db, server.Config{Version: "bench",
 		KeyFile: filepath.Join(os.TempDir(), "wufei-bench-"+uuid.NewString()+".key")})
 	if err != nil {
 		return s, err
 	}
-	s.StartupMS = ms(time.Since(t0))
-	// Room on the demo licence for every lifecycle of the run.
-	if _, err := store.Exec(ctx, db.Writer(), `UPDATE licences SET capacity_g = 9000000000000000`); err != nil {
+	p, err := EnsureParties(ctx, db)
+	if err != nil {
 		return s, err
 	}
+	defer revoke(context.WithoutCancel(ctx), db, p.Gen, p.Carrier, p.Disposer, p.Regulator)
+	s.StartupMS = ms(time.Since(t0))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return s, err
@@ -126,10 +140,6 @@ func Run(ctx context.Context, o Options, log io.Writer) (Summary, error) {
 	defer hs.Close()
 
 	c := NewClient("http://"+ln.Addr().String(), o.Clients)
-	p, err := c.Parties(ctx)
-	if err != nil {
-		return s, err
-	}
 	fmt.Fprintf(log, "bench: %s, %d cores; raw baseline, %d lifecycles\n", s.Engine, s.Cores, o.Raw)
 	raw, err := RawLifecycles(ctx, db, p, o.Raw)
 	if err != nil {
@@ -201,8 +211,8 @@ func Run(ctx context.Context, o Options, log io.Writer) (Summary, error) {
 	return s, nil
 }
 
-// Parties are the demo's three parties to a manifest and a regulator, as
-// the client knows them.
+// Parties are three parties to a manifest and a regulator, as the client
+// knows them: the bench's own (EnsureParties) or the demo's (Client.Parties).
 type Parties struct {
 	Gen, Carrier, Disposer, Regulator         string // bearer tokens
 	GenUnit, CarrierUnit, DisposerUnit, Plate string
@@ -222,7 +232,8 @@ func NewClient(base string, conns int) *Client {
 	return &Client{base: base, hc: &http.Client{Transport: t, Timeout: time.Minute}}
 }
 
-// Parties logs the demo parties in.
+// Parties logs the demo's parties in, for tests on a demo database; the
+// bench itself acts as its own parties (EnsureParties).
 func (c *Client) Parties(ctx context.Context) (Parties, error) {
 	var p Parties
 	for _, x := range []struct {

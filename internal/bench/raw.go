@@ -1,0 +1,364 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"wufei/internal/audit"
+	"wufei/internal/auth"
+	"wufei/internal/calendar"
+	"wufei/internal/hw/manifest"
+	"wufei/internal/program/indicator"
+	"wufei/internal/store"
+)
+
+// reader measures each read over HTTP and, raw, the same SQL straight
+// through database/sql in this process.
+type reader struct {
+	ctx     context.Context
+	c       *Client
+	q       store.Querier
+	n       int
+	p       Parties
+	unitTok string
+	sm      sample
+}
+
+// figure is one read: its request and its raw SQL, both for the i-th call.
+type figure struct {
+	name string
+	dst  *Compared
+	http func(i int) (token, path string)
+	raw  func(ctx context.Context, i int) error
+}
+
+func (r reader) all(s *ReadsSummary) error {
+	sm := r.sm
+	if len(sm.numbers) == 0 {
+		return errors.New("bench: the database holds no manifest past its draft to trace")
+	}
+	year := strconv.Itoa(sm.year)
+	number := func(i int) string { return sm.numbers[i%len(sm.numbers)] }
+	area := func(i int) [2]string { return sm.areas[(i*7919)%len(sm.areas)] }
+	regScope, regArgs := manifest.Scope(sm.regulator)
+	unitScope, unitArgs := manifest.Scope(auth.Principal{Role: auth.UnitMember, UnitID: sm.unit})
+	const lines = ` AND EXISTS (SELECT 1 FROM manifest_lines fl WHERE fl.manifest_id = m.id AND fl.waste_code = ?)`
+	flows := flowQueries(sm.year)
+	figures := []figure{
+		{"trace", &s.Trace,
+			func(i int) (string, string) { return r.p.Regulator, "/api/v1/trace/" + number(i) },
+			func(ctx context.Context, i int) error { return rawTrace(ctx, r.q, number(i)) }},
+		{"manifest list", &s.ManifestList,
+			func(int) (string, string) { return r.p.Regulator, "/api/v1/manifests?limit=50" },
+			func(ctx context.Context, _ int) error { return rawList(ctx, r.q, regScope, regArgs) }},
+		{"manifest list, filtered", &s.ManifestListFiltered,
+			func(int) (string, string) {
+				return r.p.Regulator, query("/api/v1/manifests", "limit", "50", "status", "completed", "year", year, "waste_code", sm.code)
+			},
+			func(ctx context.Context, _ int) error {
+				return rawList(ctx, r.q, regScope+` AND m.status = ? AND m.year = ?`+lines,
+					append(slices.Clone(regArgs), "completed", sm.year, sm.code))
+			}},
+		{"unit's manifest list", &s.UnitManifestList,
+			func(int) (string, string) { return r.unitTok, "/api/v1/manifests?limit=50" },
+			func(ctx context.Context, _ int) error { return rawList(ctx, r.q, unitScope, unitArgs) }},
+		{"unit's manifest list, filtered", &s.UnitManifestListFiltered,
+			func(int) (string, string) {
+				return r.unitTok, query("/api/v1/manifests", "limit", "50", "role", "consignor", "status", "completed", "year", year)
+			},
+			func(ctx context.Context, _ int) error {
+				return rawList(ctx, r.q, unitScope+` AND m.status = ? AND m.year = ? AND m.consignor_unit_id = ?`,
+					append(slices.Clone(unitArgs), "completed", sm.year, sm.unit))
+			}},
+		{"indicators", &s.Indicators,
+			func(i int) (string, string) {
+				a := area(i)
+				return r.p.Regulator, query("/api/v1/indicators", "region", a[0], "year", a[1])
+			},
+			func(ctx context.Context, i int) error {
+				a := area(i)
+				y, _ := strconv.Atoi(a[1])
+				_, err := drain(ctx, r.q, indicator.ValuesQuery, []any{a[0], y, a[1]}, nil)
+				return err
+			}},
+		{"dashboard flows", &s.DashboardFlows,
+			func(int) (string, string) { return r.p.Regulator, query("/api/v1/dashboard/flows", "period", year) },
+			func(ctx context.Context, _ int) error {
+				for _, f := range flows {
+					if _, err := drain(ctx, r.q, f.query, f.args, nil); err != nil {
+						return err
+					}
+				}
+				return nil
+			}},
+	}
+	// Every region and year once first, so that no measured read pays for an
+	// indicator refresh the scheduled job would otherwise have made.
+	for _, a := range sm.areas {
+		if err := r.c.Call(r.ctx, r.p.Regulator, "GET", query("/api/v1/indicators", "region", a[0], "year", a[1]), "", nil); err != nil {
+			return err
+		}
+	}
+	for _, f := range figures {
+		c, err := r.compare(f)
+		if err != nil {
+			return fmt.Errorf("bench: %s: %w", f.name, err)
+		}
+		*f.dst = c
+	}
+	return r.proofs(s)
+}
+
+// compare warms both sides up, then measures the raw SQL and the request,
+// each n times over ReadClients callers.
+func (r reader) compare(f figure) (Compared, error) {
+	get := func(ctx context.Context, i int) error {
+		token, path := f.http(i)
+		return r.c.Call(ctx, token, "GET", path, "", nil)
+	}
+	warm := min(r.n/10+1, 50)
+	for _, fn := range []func(context.Context, int) error{get, f.raw} {
+		if _, err := timed(r.ctx, warm, ReadClients, fn); err != nil {
+			return Compared{}, err
+		}
+	}
+	raw, err := timed(r.ctx, r.n, ReadClients, f.raw)
+	if err != nil {
+		return Compared{}, err
+	}
+	http, err := timed(r.ctx, r.n, ReadClients, get)
+	if err != nil {
+		return Compared{}, err
+	}
+	return compared(http, raw), nil
+}
+
+// proofs measures inclusion proofs of random entries against the signed
+// checkpoint, which is made first so that no measured request signs one.
+func (r reader) proofs(s *ReadsSummary) error {
+	var cp struct {
+		Size int64 `json:"size"`
+	}
+	if err := r.c.Call(r.ctx, r.p.Regulator, "GET", "/api/v1/audit/checkpoint", "", &cp); err != nil {
+		return err
+	}
+	if cp.Size == 0 {
+		return errors.New("bench: the audit log is empty")
+	}
+	rng := rand.New(rand.NewPCG(uint64(cp.Size), 2))
+	seqs := make([]int64, r.n)
+	for i := range seqs {
+		seqs[i] = 1 + rng.Int64N(cp.Size)
+	}
+	c, err := r.compare(figure{name: "audit proof",
+		http: func(i int) (string, string) {
+			return r.p.Regulator, "/api/v1/audit/entries/" + strconv.FormatInt(seqs[i%len(seqs)], 10)
+		},
+		raw: func(ctx context.Context, i int) error { return rawProof(ctx, r.q, cp.Size, seqs[i%len(seqs)]) }})
+	s.AuditProof = c
+	return err
+}
+
+// The manifest list's columns and joins, as the manifest package reads them.
+const (
+	manifestColumns = `m.id, m.number, m.year, m.status, m.consignor_unit_id, cu.name AS consignor_name, m.receiver_unit_id,
+	ru.name AS receiver_name, m.region_code, m.receiver_region_code, m.cross_province, m.approval_id, m.route_id,
+	m.previous_id, m.emergency_measures, m.note, m.warnings, m.submitted_at, m.picked_up_at, m.arrived_at, m.receipt_due_at,
+	m.received_at, m.completed_at, m.closed_at, m.created_at, m.updated_at, m.version`
+	manifestFrom = ` FROM manifests m JOIN units cu ON cu.id = m.consignor_unit_id JOIN units ru ON ru.id = m.receiver_unit_id`
+	pageLines    = `SELECT manifest_id, line_no, waste_code, category, name, official_name, quantity_g, form,
+	characteristics, packaging, package_count, container_ids, received_g, accepted_g, refused_g, refusal_reason, method,
+	approval_id FROM manifest_lines WHERE manifest_id IN (?) ORDER BY manifest_id, line_no`
+	pageLegs = `SELECT mc.manifest_id, mc.leg, mc.carrier_unit_id, u.name AS carrier_name, mc.vehicle_plate,
+	mc.picked_up_at FROM manifest_carriers mc JOIN units u ON u.id = mc.carrier_unit_id WHERE mc.manifest_id IN (?)
+	ORDER BY mc.manifest_id, mc.leg`
+)
+
+// rawList reads a page of 50 manifests under cond, then its lines and
+// legs, as the list does.
+func rawList(ctx context.Context, q store.Querier, cond string, args []any) error {
+	var ids []string
+	if _, err := drain(ctx, q, `SELECT `+manifestColumns+manifestFrom+` WHERE `+cond+` ORDER BY m.id DESC LIMIT ?`,
+		append(slices.Clone(args), 51), func(id string) { ids = append(ids, id) }); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	ids = ids[:min(len(ids), 50)]
+	for _, page := range []string{pageLines, pageLegs} {
+		query, args, err := store.In(page, ids)
+		if err != nil {
+			return err
+		}
+		if _, err := drain(ctx, q, query, args, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rawTrace reads a manifest by number with its lines, legs and steps.
+func rawTrace(ctx context.Context, q store.Querier, number string) error {
+	var id string
+	if _, err := drain(ctx, q, `SELECT `+manifestColumns+manifestFrom+` WHERE m.number = ?`, []any{number},
+		func(s string) { id = s }); err != nil {
+		return err
+	}
+	if id == "" {
+		return fmt.Errorf("manifest %s not found", number)
+	}
+	for _, query := range []string{
+		`SELECT * FROM manifest_lines WHERE manifest_id = ? ORDER BY line_no`,
+		`SELECT mc.*, u.name FROM manifest_carriers mc JOIN units u ON u.id = mc.carrier_unit_id WHERE mc.manifest_id = ? ORDER BY mc.leg`,
+		`SELECT * FROM manifest_steps WHERE manifest_id = ? ORDER BY step`,
+	} {
+		if _, err := drain(ctx, q, query, []any{id}, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rawProof reads entry seq and the latest checkpoint, and proves the entry
+// in the tree of the given size from the stored hashes.
+func rawProof(ctx context.Context, q store.Querier, size, seq int64) error {
+	if n, err := drain(ctx, q, `SELECT * FROM audit_entries WHERE seq = ?`, []any{seq}, nil); err != nil || n != 1 {
+		return fmt.Errorf("audit entry %d: %d rows, %v", seq, n, err)
+	}
+	if _, err := drain(ctx, q, `SELECT size, root, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1`, nil, nil); err != nil {
+		return err
+	}
+	_, err := tlog.ProveRecord(size, seq-1, tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
+		query, args, err := store.In(`SELECT idx, hash FROM audit_tree WHERE idx IN (?)`, indexes)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := q.QueryContext(ctx, q.Rebind(query), args...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		got := map[int64]tlog.Hash{}
+		for rows.Next() {
+			var idx int64
+			var h []byte
+			if err := rows.Scan(&idx, &h); err != nil {
+				return nil, err
+			}
+			if len(h) != tlog.HashSize {
+				return nil, fmt.Errorf("audit tree hash %d: %d bytes", idx, len(h))
+			}
+			got[idx] = tlog.Hash(h)
+		}
+		out := make([]tlog.Hash, len(indexes))
+		for i, idx := range indexes {
+			out[i] = got[idx]
+		}
+		return out, rows.Err()
+	}))
+	return err
+}
+
+type statement struct {
+	query string
+	args  []any
+}
+
+// flowQueries are the monthly flows' three statements for a city-wide
+// regulator and a year, as the dashboard runs them.
+func flowQueries(year int) []statement {
+	from := time.Date(year, 1, 1, 0, 0, 0, 0, calendar.Zone)
+	cases, bounds := "CASE", []any{}
+	for m := 1; m <= 12; m++ {
+		cases += " WHEN %[1]s < ? THEN " + strconv.Itoa(m-1)
+		bounds = append(bounds, from.AddDate(0, m, 0).UTC())
+	}
+	cases += " ELSE -1 END"
+	args := append(bounds, from.UTC(), from.AddDate(1, 0, 0).UTC())
+	return []statement{
+		{fmt.Sprintf(`SELECT `+cases+` AS b, lr.category, lr.region_code,
+			CASE WHEN lr.effect_kind = 'generation' THEN 'generated' WHEN lr.method LIKE 'R%%' THEN 'utilised' ELSE 'disposed' END AS kind,
+			SUM(lr.delta_g) AS g FROM ledger_records lr WHERE lr.occurred_at >= ? AND lr.occurred_at < ?
+			AND lr.effect_kind IN ('generation', 'in_house') GROUP BY 1, 2, 3, 4`, "lr.occurred_at"), args},
+		{fmt.Sprintf(`SELECT `+cases+` AS b, l.category, m.region_code, 'transferred' AS kind, SUM(l.quantity_g) AS g
+			FROM manifests m JOIN manifest_lines l ON l.manifest_id = m.id WHERE m.status IN ('in_transit', 'received', 'completed')
+			AND m.picked_up_at >= ? AND m.picked_up_at < ? AND m.status <> 'draft' GROUP BY 1, 2, 3, 4`, "m.picked_up_at"), args},
+		{fmt.Sprintf(`SELECT `+cases+` AS b, l.category, m.receiver_region_code AS region_code,
+			CASE WHEN l.method LIKE 'R%%' THEN 'utilised' ELSE 'disposed' END AS kind, SUM(COALESCE(l.accepted_g, 0)) AS g
+			FROM manifests m JOIN manifest_lines l ON l.manifest_id = m.id WHERE m.status = 'completed'
+			AND m.completed_at >= ? AND m.completed_at < ? AND m.status <> 'draft' GROUP BY 1, 2, 3, 4`, "m.completed_at"), args},
+	}
+}
+
+// drain runs a query and takes every row's values as the driver gives
+// them, without decoding into types: the engine's part of a read. first,
+// if set, receives each row's first column.
+func drain(ctx context.Context, q store.Querier, query string, args []any, first func(string)) (int, error) {
+	rows, err := q.QueryxContext(ctx, q.Rebind(query), args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return 0, err
+	}
+	vals, ptrs := make([]any, len(cols)), make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return n, err
+		}
+		if first != nil {
+			switch v := vals[0].(type) {
+			case string:
+				first(v)
+			case []byte:
+				first(string(v))
+			default:
+				first(fmt.Sprint(v))
+			}
+		}
+		n++
+	}
+	return n, rows.Err()
+}
+
+// verifyRate verifies the whole audit log, against the engine reading the
+// same entries and tree rows in the same batches without checking them.
+func verifyRate(ctx context.Context, db *store.DB) (Rate, error) {
+	t := time.Now()
+	rep, err := audit.Verify(ctx, db, "")
+	if err != nil {
+		return Rate{}, err
+	}
+	if !rep.OK {
+		return Rate{}, fmt.Errorf("bench: audit verify: %s", rep)
+	}
+	took := time.Since(t)
+	const batch = 1000
+	t = time.Now()
+	for lo := int64(1); lo <= rep.Size; lo += batch {
+		hi := min(lo+batch-1, rep.Size)
+		if _, err := drain(ctx, db.Reader(), `SELECT * FROM audit_entries WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`,
+			[]any{lo, rep.Size, batch}, nil); err != nil {
+			return Rate{}, err
+		}
+		if _, err := drain(ctx, db.Reader(), `SELECT idx, hash FROM audit_tree WHERE idx >= ? AND idx < ? ORDER BY idx`,
+			[]any{tlog.StoredHashIndex(0, lo-1), tlog.StoredHashIndex(0, hi)}, nil); err != nil {
+			return Rate{}, err
+		}
+	}
+	return newRate(rep.Entries, took, time.Since(t)), nil
+}
