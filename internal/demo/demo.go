@@ -41,6 +41,7 @@ var Logins = []Login{
 	{"gen", "unit_admin", "产废单位：濉溪县煤化工企业"},
 	{"gen2", "unit_admin", "产废单位：相山区汽车维修企业"},
 	{"carrier", "unit_admin", "危险废物运输单位（两辆车）"},
+	{"driver", "driver", "危险废物运输驾驶员（皖F3A721）"},
 	{"disposer", "unit_admin", "烈山区利用处置单位（HW08/HW49/HW50）"},
 }
 
@@ -119,6 +120,7 @@ func Seed(ctx context.Context, db *store.DB, extra int) error {
 	s.user(auth.NewUser{Username: "gen", DisplayName: "王建国", Role: auth.UnitAdmin, UnitID: gen.ID})
 	s.user(auth.NewUser{Username: "gen2", DisplayName: "李明", Role: auth.UnitAdmin, UnitID: gen2.ID})
 	s.user(auth.NewUser{Username: "carrier", DisplayName: "张磊", Role: auth.UnitAdmin, UnitID: carrier.ID})
+	s.user(auth.NewUser{Username: "driver", DisplayName: "刘师傅", Role: auth.Driver, UnitID: carrier.ID})
 	s.user(auth.NewUser{Username: "disposer", DisplayName: "陈静", Role: auth.UnitAdmin, UnitID: disposer.ID})
 	if s.err != nil {
 		return s.err

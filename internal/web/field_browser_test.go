@@ -41,7 +41,7 @@ func TestFieldBrowser(t *testing.T) {
 		phone(),
 		chromedp.Navigate(w.srv.URL+"/field"),
 		chromedp.WaitVisible(chromedp.CSS("#username")),
-		chromedp.SendKeys(chromedp.CSS("#username"), "driver"),
+		chromedp.SendKeys(chromedp.CSS("#username"), fieldDriver),
 		chromedp.SendKeys(chromedp.CSS("#password"), lifecyclePassword),
 		chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#pickups")),

@@ -19,6 +19,10 @@ import (
 // pickupAddress is where the field tests' consignor has its waste picked up.
 const pickupAddress = "濉溪县临涣镇煤化工业园纬三路 6 号"
 
+// fieldDriver drives for the field tests' carrier; not the demo's "driver",
+// so the fixture never shares a name with the demo log-ins.
+const fieldDriver = "liu"
+
 // fieldWorld is the lifecycle fixture with a driver of the carrier, the
 // consignor's address and storage facility, and a submitted manifest of
 // three drums, each with its digital id.
@@ -80,7 +84,7 @@ func startField(t *testing.T, db *store.DB) fieldWorld {
 		Name: "危险废物贮存库 1 号", CapacityT: 300}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := auth.NewService(db).CreateUser(ctx, admin, auth.NewUser{Username: "driver", DisplayName: "刘师傅",
+	if _, err := auth.NewService(db).CreateUser(ctx, admin, auth.NewUser{Username: fieldDriver, DisplayName: "刘师傅",
 		Password: lifecyclePassword, Role: auth.Driver, UnitID: w.carrier.ID}); err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +115,7 @@ func TestFieldPickup(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w := startField(t, db)
 		m := w.manifest
-		driver := w.as(t, "driver")
+		driver := w.as(t, fieldDriver)
 		pickup := "/field/pickup/" + m.ID
 
 		// The driver's list: the manifest, where to pick it up and whom to call.
@@ -177,7 +181,7 @@ func TestFieldPickup(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status != manifest.InTransit || len(got.Steps) == 0 || got.Steps[len(got.Steps)-1].ActorUsername != "driver" {
+		if got.Status != manifest.InTransit || len(got.Steps) == 0 || got.Steps[len(got.Steps)-1].ActorUsername != fieldDriver {
 			t.Fatalf("after pickup: %s, steps %+v", got.Status, got.Steps)
 		}
 		for _, id := range w.ids {
@@ -203,7 +207,7 @@ func TestFieldArrival(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w := startField(t, db)
 		m := w.manifest
-		if _, err := manifest.NewService(db).Pickup(context.Background(), principal(t, db, "driver"), m.ID, 0); err != nil {
+		if _, err := manifest.NewService(db).Pickup(context.Background(), principal(t, db, fieldDriver), m.ID, 0); err != nil {
 			t.Fatal(err)
 		}
 		disposer := w.as(t, "disposer")
@@ -298,7 +302,7 @@ func TestFieldStorage(t *testing.T) {
 		}
 
 		// Only the unit's own ledger keepers: not its driver, not a regulator.
-		wantStatus(t, "driver", w.do(t, w.as(t, "driver"), "GET", "/field/storage/in", nil), http.StatusForbidden)
+		wantStatus(t, "driver", w.do(t, w.as(t, fieldDriver), "GET", "/field/storage/in", nil), http.StatusForbidden)
 		wantStatus(t, "regulator", w.do(t, w.as(t, "sthjj"), "POST", "/field/storage/in", checkForm(a[0])), http.StatusForbidden)
 		wantStatus(t, "unknown direction", w.do(t, gen, "GET", "/field/storage/sideways", nil), http.StatusNotFound)
 	})
