@@ -306,6 +306,14 @@ func programme(ctx context.Context, db *store.DB, extra int) error {
 	if extra < ActivityMinUnits {
 		return nil
 	}
+	return Programme(ctx, db)
+}
+
+// Programme seeds the stream records of the units the database holds and
+// the city's programme — task reports, zero-waste cells, indicator values —
+// into a database with hazardous-waste activity (the demo's or a generated
+// one).
+func Programme(ctx context.Context, db *store.DB) error {
 	for _, seed := range []func(context.Context, *store.DB) error{industrial.Demo, sludge.Demo, construction.Demo, medical.Demo,
 		agri.Demo, household.Demo, task.SeedDemo, cell.SeedDemo, indicator.SeedDemo} {
 		if err := seed(ctx, db); err != nil {

@@ -23,6 +23,7 @@ import (
 
 	"wufei/internal/auth"
 	"wufei/internal/calendar"
+	"wufei/internal/demo"
 	"wufei/internal/hw/ledger"
 	"wufei/internal/hw/manifest"
 	"wufei/internal/hw/plan"
@@ -95,7 +96,7 @@ func Generate(ctx context.Context, db *store.DB, opt Options) (Report, error) {
 		name string
 		fn   func(context.Context) (int, error)
 	}{{"regions", g.regions}, {"accounts", g.accounts}, {"units", g.units}, {"plans", g.filePlans},
-		{"manifests", g.transfers}, {"declarations", g.declarations}, {"rules", g.rules}} {
+		{"manifests", g.transfers}, {"declarations", g.declarations}, {"rules", g.rules}, {"programme", g.programme}} {
 		t0 := time.Now()
 		fmt.Fprintf(opt.Progress, "%s …\n", ph.name)
 		count, err := ph.fn(ctx)
@@ -109,6 +110,12 @@ func Generate(ctx context.Context, db *store.DB, opt Options) (Report, error) {
 	rep.Units, rep.Plans, rep.Manifests, rep.Statuses = len(g.refs), int(g.planCount.Load()), int(g.manifestCount.Load()), g.statuses
 	rep.Seconds = round(time.Since(began).Seconds())
 	return rep, nil
+}
+
+// programme adds the units' stream records and the city's programme, as
+// the demo has them.
+func (g *gen) programme(ctx context.Context) (int, error) {
+	return 1, demo.Programme(ctx, g.db)
 }
 
 func round(f float64) float64 { return math.Round(f*100) / 100 }
