@@ -39,16 +39,13 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 // exchangeSetup opens the database and finds the kind and the account the
 // command acts as: --as USERNAME, else the platform administrator.
 func exchangeSetup(ctx context.Context, dbURL, kindName, as string) (*store.DB, exchange.Kind, auth.Principal, error) {
-	db, err := store.Open(ctx, dbURL)
+	db, err := openPrepared(ctx, dbURL)
 	if err != nil {
 		return nil, nil, auth.Principal{}, err
 	}
 	fail := func(err error) (*store.DB, exchange.Kind, auth.Principal, error) {
 		db.Close()
 		return nil, nil, auth.Principal{}, err
-	}
-	if err := server.Prepare(ctx, db); err != nil {
-		return fail(err)
 	}
 	var kind exchange.Kind
 	var names []string

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"wufei/internal/server"
-	"wufei/internal/store"
 	"wufei/internal/synth"
 )
 
@@ -42,14 +41,11 @@ func generateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *manifests > 0 {
 		sc.Manifests = *manifests
 	}
-	db, err := store.Open(ctx, *dbURL)
+	db, err := openPrepared(ctx, *dbURL)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := server.Prepare(ctx, db); err != nil {
-		return err
-	}
 	server.TuneGC()
 	rep, err := synth.Generate(ctx, db, synth.Options{Scale: sc, Seed: *seed, Workers: *workers, Progress: stderr})
 	if err != nil {

@@ -90,14 +90,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := fs.Parse(args[1:]); err != nil {
 			return exitError(2)
 		}
-		db, err := store.Open(ctx, *dbURL)
+		db, err := openPrepared(ctx, *dbURL)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		if err := server.Prepare(ctx, db); err != nil {
-			return err
-		}
 		fmt.Fprintln(stdout, "schema up to date")
 		return nil
 	case "catalog":
@@ -165,6 +162,20 @@ func Version() string {
 		}
 	}
 	return "0.1.0-dev"
+}
+
+// openPrepared opens a database and brings its schema and reference data up
+// to date, as serve does.
+func openPrepared(ctx context.Context, dbURL string) (*store.DB, error) {
+	db, err := store.Open(ctx, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := server.Prepare(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 func env(name, def string) string {
@@ -242,14 +253,11 @@ func catalogImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer f.Close()
-	db, err := store.Open(ctx, *dbURL)
+	db, err := openPrepared(ctx, *dbURL)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := server.Prepare(ctx, db); err != nil {
-		return err
-	}
 	rep, err := catalog.Import(ctx, db, f, audit.System)
 	if len(rep.Problems) > 0 {
 		for _, p := range rep.Problems {

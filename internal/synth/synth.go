@@ -135,7 +135,6 @@ type gen struct {
 	start time.Time // 1 January, China time
 
 	places    []place
-	placeSum  int
 	refs      []ref // by unit index
 	weightSum float64
 	receivers map[string]*pool // by receiver kind

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -76,7 +77,6 @@ func (g *gen) regions(ctx context.Context) (int, error) {
 			}
 		}
 		g.places = append(g.places, pl)
-		g.placeSum += p.weight
 	}
 	return len(g.places), nil
 }
@@ -149,14 +149,7 @@ func (g *gen) spec(i int) spec {
 	case x < receiverShare+carrierShare:
 		s.role = carries
 	}
-	w := r.IntN(g.placeSum)
-	for k := range g.places {
-		if w < g.places[k].weight {
-			s.place = &g.places[k]
-			break
-		}
-		w -= g.places[k].weight
-	}
+	s.place = &g.places[pick(r, g.places, func(p place) int { return p.weight })]
 	if len(s.place.parks) > 0 && r.IntN(2) == 0 {
 		s.park = s.place.parks[r.IntN(len(s.place.parks))]
 	}
@@ -164,18 +157,7 @@ func (g *gen) spec(i int) spec {
 	suffix := []string{"有限公司", "有限责任公司", "股份有限公司"}[r.IntN(3)]
 	switch s.role {
 	case generates:
-		total := 0
-		for _, ind := range industries {
-			total += ind.weight
-		}
-		w := r.IntN(total)
-		for k, ind := range industries {
-			if w < ind.weight {
-				s.industry = k
-				break
-			}
-			w -= ind.weight
-		}
+		s.industry = pick(r, industries, func(ind industry) int { return ind.weight })
 		ind := industries[s.industry]
 		s.yearT = math.Round(ind.medianT*math.Exp(0.8*r.NormFloat64())*1000) / 1000
 		stem := ind.stems[r.IntN(len(ind.stems))]
@@ -187,18 +169,7 @@ func (g *gen) spec(i int) spec {
 		s.name = fmt.Sprintf("%s%s危险货物运输第%d%s", s.place.name, adj, i+1, suffix)
 	case receives:
 		if i >= len(receiverKinds) {
-			total := 0
-			for _, k := range receiverKinds {
-				total += k.share
-			}
-			w := r.IntN(total)
-			for k, rk := range receiverKinds {
-				if w < rk.share {
-					s.kind = k
-					break
-				}
-				w -= rk.share
-			}
+			s.kind = pick(r, receiverKinds, func(k receiverKind) int { return k.share })
 		}
 		s.name = fmt.Sprintf("%s%s%s第%d%s", s.place.name, adj, receiverKinds[s.kind].name, i+1, suffix)
 	}
@@ -206,6 +177,22 @@ func (g *gen) spec(i int) spec {
 	s.contact = []string{"王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"}[r.IntN(10)] +
 		[]string{"建国", "明", "磊", "静", "伟", "芳", "强", "敏", "军", "洋"}[r.IntN(10)]
 	return s
+}
+
+// pick draws an index of xs, each as likely as its weight.
+func pick[T any](r *rand.Rand, xs []T, weight func(T) int) int {
+	total := 0
+	for _, x := range xs {
+		total += weight(x)
+	}
+	w := r.IntN(total)
+	for k, x := range xs {
+		if w < weight(x) {
+			return k
+		}
+		w -= weight(x)
+	}
+	return len(xs) - 1
 }
 
 func (s spec) username() string { return "u" + strings.ToLower(s.uscc) }
