@@ -2,18 +2,21 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"wufei/internal/audit"
 	"wufei/internal/bench"
+	"wufei/internal/registry"
 	"wufei/internal/store"
 	"wufei/internal/store/storetest"
 )
@@ -21,7 +24,8 @@ import (
 // TestCrashSafety runs the server as its own process under concurrent
 // manifest steps, kills it with SIGKILL at random moments, starts it again,
 // and proves that every step it acknowledged is there, that nothing
-// half-written is visible, and that the audit log verifies — on every
+// half-written is visible, that a keyed create retried after a restart
+// returns what it first did, and that the audit log verifies — on every
 // engine.
 func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
@@ -48,6 +52,7 @@ func crashes(t *testing.T, bin, url string) {
 	key := filepath.Join(t.TempDir(), "audit.key")
 	var mu sync.Mutex
 	var ok []acked
+	var keyed []keyedUnit
 	r := rand.New(rand.NewPCG(1, 2))
 	for round := range 4 {
 		addr := freeAddr(t)
@@ -69,6 +74,17 @@ func crashes(t *testing.T, bin, url string) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A create answered before a kill is answered again, the same unit,
+		// when retried with its Idempotency-Key after the restart.
+		for _, u := range keyed {
+			if id := createUnit(t, "http://"+addr, p.Regulator, u.key, u.body); id != u.id {
+				t.Errorf("round %d: retried %s gave unit %s, first %s", round, u.key, id, u.id)
+			}
+		}
+		k := keyedUnit{key: fmt.Sprintf("crash-%d", round), body: fmt.Sprintf(`{"uscc":%q,"name":"淮北重启幂等测试第%d有限公司",
+			"roles":["generator"],"region_code":"340602"}`, registry.MakeUSCC("91", "340602", fmt.Sprintf("MA2K%04d", round)), round)}
+		k.id = createUnit(t, "http://"+addr, p.Regulator, k.key, k.body)
+		keyed = append(keyed, k)
 		if round == 0 {
 			// Room on the demo licence for every manifest of the test.
 			raw, err := store.Open(ctx, url)
@@ -144,7 +160,35 @@ func crashes(t *testing.T, bin, url string) {
 	if err != nil || !rep.OK {
 		t.Fatalf("audit verify: %v %v", rep, err)
 	}
-	t.Logf("%d acknowledged steps over 3 kills; audit log of %d entries verifies", len(ok), rep.Entries)
+	t.Logf("%d acknowledged steps over 3 kills; %d keyed creates replayed after restarts; audit log of %d entries verifies",
+		len(ok), len(keyed)*(len(keyed)-1)/2, rep.Entries)
+}
+
+// keyedUnit is a unit created with an Idempotency-Key.
+type keyedUnit struct{ key, body, id string }
+
+// createUnit posts a unit with an Idempotency-Key and returns its id.
+func createUnit(t *testing.T, base, token, key, body string) string {
+	t.Helper()
+	req, err := http.NewRequest("POST", base+"/api/v1/units", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Idempotency-Key", key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var u struct {
+		ID string `json:"id"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&u); err != nil || res.StatusCode != 201 {
+		t.Fatalf("create unit %s: %d %v", key, res.StatusCode, err)
+	}
+	return u.ID
 }
 
 // walk takes one manifest as far as it gets, reporting each acknowledged
