@@ -67,7 +67,7 @@ type Deps struct {
 
 // Register adds the v1 operations and /openapi.json to mux and returns the
 // huma API (for its OpenAPI document).
-func Register(mux *http.ServeMux, d Deps) huma.API {
+func Register(mux humago.Mux, d Deps) huma.API {
 	cfg := huma.DefaultConfig("wufei 无废城市“一张网” API", d.Version)
 	cfg.Info.Description = "淮北市“无废城市”信息平台接口。认证：`Authorization: Bearer <token>`，令牌由 `POST /api/v1/auth/login` 取得。" +
 		"错误以 application/problem+json 返回，含稳定的 `code` 与出错字段 `errors[].field`。POST 支持 `Idempotency-Key` 头。"
@@ -80,6 +80,7 @@ func Register(mux *http.ServeMux, d Deps) huma.API {
 	}
 	cfg.Security = []map[string][]string{{"bearer": {}}}
 	a := humago.New(mux, cfg)
+	a.UseMiddleware(signedIn)
 	h := &handlers{Deps: d}
 	h.registerAuth(a)
 	h.registerRegistry(a)
@@ -128,6 +129,20 @@ func principal(ctx context.Context) (auth.Principal, error) {
 		return p, problemOf(errs.E(errs.Unauthorized, "unauthenticated", "请先登录"))
 	}
 	return p, nil
+}
+
+// signedIn answers 401 to a caller without credentials before the
+// operation reads its input, unless the operation is public (an empty
+// Security), so that an anonymous caller learns nothing of an operation's
+// parameters from a 422.
+func signedIn(ctx huma.Context, next func(huma.Context)) {
+	public := ctx.Operation().Security != nil && len(ctx.Operation().Security) == 0
+	if _, ok := auth.FromContext(ctx.Context()); ok || public {
+		next(ctx)
+		return
+	}
+	_, w := humago.Unwrap(ctx)
+	writeProblem(w, newProblem(http.StatusUnauthorized, "unauthenticated", "请先登录"))
 }
 
 // Authenticate resolves the bearer token (or, for the web UI, the session

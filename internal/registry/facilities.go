@@ -93,6 +93,11 @@ func (s *Service) validateFacility(ctx context.Context, q store.Querier, f *Faci
 
 // ListFacilities lists the facilities of a unit the principal may see.
 func (s *Service) ListFacilities(ctx context.Context, p auth.Principal, unitID string) ([]Facility, error) {
+	// A unit the caller may not see has no facilities to list: 404, as for
+	// the unit itself, not an empty list.
+	if _, err := s.GetUnit(ctx, p, unitID); err != nil {
+		return nil, err
+	}
 	cond, args := unitScope(p)
 	var items []Facility
 	err := store.Select(ctx, s.db.Reader(), &items, `SELECT `+facilityColumns+` FROM facilities f JOIN units u ON u.id = f.unit_id

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,6 +69,26 @@ type App struct {
 	Manifests *manifest.Service
 	Jobs      *jobs.Scheduler // the time-based rules, run while Serve runs
 	Handler   http.Handler
+	routes    []string
+}
+
+// Routes lists the method and pattern of every route Handler serves: the
+// API's operations and documents, the server's own and the UI's pages.
+func (a *App) Routes() []string { return slices.Clone(a.routes) }
+
+// routeMux is a ServeMux that keeps the patterns registered on it.
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
 }
 
 // Open opens the database, migrates it, loads reference data and the
@@ -163,7 +184,7 @@ func cutPrefix(s, p string) (string, bool) {
 }
 
 func (a *App) handler(cfg Config) http.Handler {
-	mux := http.NewServeMux()
+	mux := &routeMux{ServeMux: http.NewServeMux()}
 	indicators := indicator.NewService(a.DB)
 	dash := dashboard.NewService(a.DB, indicators)
 	api.Register(mux, api.Deps{DB: a.DB, Auth: a.Auth, Registry: a.Registry, Audit: a.Audit, Version: cfg.Version,
@@ -189,11 +210,13 @@ func (a *App) handler(cfg Config) http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/", web.New(web.Deps{Auth: a.Auth, Registry: a.Registry, DB: a.DB, Version: cfg.Version,
+	ui := web.New(web.Deps{Auth: a.Auth, Registry: a.Registry, DB: a.DB, Version: cfg.Version,
 		Cookie: SessionCookie, SecureCookie: cfg.SecureCookie, Ledger: ledger.NewService(a.DB),
 		Manifests: a.Manifests, Alerts: alerts.NewService(a.DB), Trace: trace.NewService(a.DB, a.Manifests, a.Audit),
 		Matching: matching.NewService(a.DB), Plans: plan.NewService(a.DB), Approvals: approval.NewService(a.DB),
-		Indicators: indicators, Streams: streamSheets(a.DB), Exchange: exchangeKinds(a.DB), Dashboard: dash}))
+		Indicators: indicators, Streams: streamSheets(a.DB), Exchange: exchangeKinds(a.DB), Dashboard: dash})
+	mux.Handle("/", ui)
+	a.routes = append(slices.DeleteFunc(mux.patterns, func(p string) bool { return p == "/" }), ui.Routes()...)
 
 	var h http.Handler = mux
 	h = expectWrites(a.DB, h)
@@ -201,7 +224,7 @@ func (a *App) handler(cfg Config) http.Handler {
 	h = api.Authenticate(a.Auth, SessionCookie)(h)
 	h = api.AssumeJSON(h)
 	h = limitBody(h)
-	h = m.wrap(mux, h)
+	h = m.wrap(mux.ServeMux, h)
 	return recoverer(h)
 }
 

@@ -21,7 +21,7 @@ import (
 	"wufei/internal/program/indicator"
 )
 
-func (s *server) dashboardRoutes(mux *http.ServeMux) {
+func (s *server) dashboardRoutes(mux *routeMux) {
 	mux.HandleFunc("GET /workbench", s.authed(s.workbench))
 	mux.HandleFunc("GET /dashboard", s.authed(s.dashboardPage))
 	mux.HandleFunc("GET /dashboard/export/{chart}", s.authed(s.dashboardExport))

@@ -27,7 +27,7 @@ type exchangeData struct {
 	Err     string // a file that could not be read
 }
 
-func (s *server) exchangeRoutes(mux *http.ServeMux) {
+func (s *server) exchangeRoutes(mux *routeMux) {
 	mux.HandleFunc("GET /exchange", s.authed(s.exchangePage))
 	mux.HandleFunc("POST /exchange/import/{kind}", s.authed(s.exchangeImport))
 }

@@ -17,7 +17,7 @@ import (
 // on a phone: short pages, big targets, plain forms that work without
 // JavaScript, and a camera scan of the label's QR code where the browser can.
 
-func (s *server) fieldRoutes(mux *http.ServeMux) {
+func (s *server) fieldRoutes(mux *routeMux) {
 	mux.HandleFunc("GET /field", s.authed(s.fieldHome))
 	mux.HandleFunc("GET /field/{kind}/{id}", s.authed(s.fieldManifest))
 	mux.HandleFunc("POST /field/{kind}/{id}", s.authed(s.fieldCheck))

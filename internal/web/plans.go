@@ -318,7 +318,9 @@ func (s *server) declarationSubmit(w http.ResponseWriter, r *http.Request, p aut
 
 func (s *server) declarationFailed(w http.ResponseWriter, r *http.Request, p auth.Principal, err error, period string) {
 	fe, status, ok := userError(err)
-	if !ok {
+	// A refusal is the answer itself: the list to show it on may be one the
+	// caller cannot open, whose 422 would hide the 403.
+	if !ok || status == http.StatusForbidden {
 		s.fail(w, r, err)
 		return
 	}

@@ -23,7 +23,7 @@ import (
 // decisions, and the printable quarterly bulletin.
 
 // programmeRoutes adds the programme's pages to mux.
-func (s *server) programmeRoutes(mux *http.ServeMux) {
+func (s *server) programmeRoutes(mux *routeMux) {
 	mux.HandleFunc("GET /tasks", s.authed(s.tasksPage))
 	mux.HandleFunc("GET /tasks/{id}", s.authed(s.taskPage))
 	mux.HandleFunc("POST /tasks/{id}/milestones", s.authed(s.taskMilestone))

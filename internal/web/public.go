@@ -28,7 +28,7 @@ var publicViewer = auth.Principal{Username: "public", Role: auth.Viewer}
 var headline = []string{"ihw_utilization_rate", "gisw_utilization_rate", "msw_recycling_rate", "cdw_recycling_rate",
 	"medical_waste_treatment_rate", "zero_waste_cells"}
 
-func (s *server) publicRoutes(mux *http.ServeMux) {
+func (s *server) publicRoutes(mux *routeMux) {
 	mux.HandleFunc("GET /public", s.publicIndex)
 	mux.HandleFunc("GET /public/facilities", s.publicFacilities)
 	mux.HandleFunc("GET /public/indicators", s.publicIndicators)

@@ -45,7 +45,7 @@ func sectionOf(group string) (string, streamSection) {
 
 // streamRoutes adds the indexes and each kind's pages (explicit paths, so
 // that the indexes may sit under /streams/ too).
-func (s *server) streamRoutes(mux *http.ServeMux) {
+func (s *server) streamRoutes(mux *routeMux) {
 	for name := range streamSections {
 		mux.HandleFunc("GET /streams/"+name, s.authed(func(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 			s.streamsIndex(w, r, p, name)

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,9 +85,34 @@ type server struct {
 	views  map[string]map[string]*template.Template // language → page → template
 }
 
+// UI is the web interface's handler.
+type UI struct {
+	http.Handler
+	routes []string
+}
+
+// Routes lists the method and pattern of every route the UI registers, so
+// that a test can hold each one against the access policy.
+func (u *UI) Routes() []string { return slices.Clone(u.routes) }
+
+// routeMux is a ServeMux that keeps the patterns registered on it.
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
+}
+
 // New returns the UI's handler. It expects api.Authenticate in front of it
 // to put the principal on the request context.
-func New(d Deps) http.Handler {
+func New(d Deps) *UI {
 	s := &server{Deps: d}
 	var err error
 	s.static, _ = fs.Sub(staticFS, "static")
@@ -99,7 +125,7 @@ func New(d Deps) http.Handler {
 		panic(err)
 	}
 
-	mux := http.NewServeMux()
+	mux := &routeMux{ServeMux: http.NewServeMux()}
 	mux.HandleFunc("GET /static/", s.serveStatic)
 	mux.HandleFunc("GET /login", s.loginForm)
 	mux.HandleFunc("POST /login", s.login)
@@ -151,7 +177,7 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errs.E(errs.NotFound, "not_found", "页面不存在"))
 	})
-	return http.NewCrossOriginProtection().Handler(securityHeaders(mux))
+	return &UI{Handler: http.NewCrossOriginProtection().Handler(securityHeaders(mux)), routes: mux.patterns}
 }
 
 // pageCSP allows only the site's own scripts and styles; htmx is configured
