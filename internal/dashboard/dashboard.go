@@ -24,6 +24,7 @@ import (
 type Service struct {
 	db         *store.DB
 	indicators *indicator.Service
+	raw        bool // read every figure from the records (tests compare the two ways)
 }
 
 // NewService returns the dashboard on db; the target tiles come from ind.

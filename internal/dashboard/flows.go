@@ -7,7 +7,6 @@ import (
 
 	"wufei/internal/auth"
 	"wufei/internal/calendar"
-	"wufei/internal/store"
 )
 
 // Flow kinds, in the order of the hazardous-waste chain.
@@ -28,57 +27,6 @@ type volume struct {
 	Region   string `db:"region_code"`
 	Kind     string `db:"kind"`
 	G        int64  `db:"g"`
-}
-
-// volumes reads the period's quantities by month, category, county and flow
-// kind: the ledger (generation; in-house utilisation and disposal by the
-// method's first letter) and the manifests (picked up; completed at the
-// receiver by method).
-func (s *Service) volumes(ctx context.Context, p auth.Principal, q query) ([]volume, error) {
-	var out []volume
-	scope, sargs := ledgerScope(p, "lr")
-	region, rargs := q.regionCond("lr.region_code", "lr.unit_id")
-	b, bargs := q.bucket("lr.occurred_at")
-	args := append(bargs, q.period.From, q.period.To)
-	args = append(append(args, sargs...), rargs...)
-	cat := ""
-	if q.Category != "" {
-		cat, args = " AND lr.category = ?", append(args, q.Category)
-	}
-	if err := store.Select(ctx, s.db.Reader(), &out, `SELECT `+b+` AS b, lr.category, lr.region_code,
-		CASE WHEN lr.effect_kind = 'generation' THEN 'generated' WHEN lr.method LIKE 'R%' THEN 'utilised' ELSE 'disposed' END AS kind,
-		SUM(lr.delta_g) AS g FROM ledger_records lr
-		WHERE lr.occurred_at >= ? AND lr.occurred_at < ? AND lr.effect_kind IN ('generation', 'in_house') AND `+scope+` AND `+region+cat+`
-		GROUP BY 1, 2, 3, 4`, args...); err != nil {
-		return nil, err
-	}
-	// Manifests: what left its consignor (picked up) and what its receiver
-	// finished (completed), each counted on its own side's region.
-	mscope, margs := manifestScope(p)
-	for _, side := range []struct{ at, region, unit, kind, qty, status string }{
-		{"m.picked_up_at", "m.region_code", "m.consignor_unit_id", "'transferred'", "l.quantity_g",
-			"m.status IN ('in_transit', 'received', 'completed')"},
-		{"m.completed_at", "m.receiver_region_code", "m.receiver_unit_id",
-			"CASE WHEN l.method LIKE 'R%' THEN 'utilised' ELSE 'disposed' END", "COALESCE(l.accepted_g, 0)", "m.status = 'completed'"},
-	} {
-		var rows []volume
-		region, rargs := q.regionCond(side.region, side.unit)
-		b, bargs := q.bucket(side.at)
-		args := append(bargs, q.period.From, q.period.To)
-		args = append(append(args, margs...), rargs...)
-		cat := ""
-		if q.Category != "" {
-			cat, args = " AND l.category = ?", append(args, q.Category)
-		}
-		if err := store.Select(ctx, s.db.Reader(), &rows, `SELECT `+b+` AS b, l.category, `+side.region+` AS region_code,
-			`+side.kind+` AS kind, SUM(`+side.qty+`) AS g FROM manifests m JOIN manifest_lines l ON l.manifest_id = m.id
-			WHERE `+side.status+` AND `+side.at+` >= ? AND `+side.at+` < ? AND `+mscope+` AND `+region+cat+`
-			GROUP BY 1, 2, 3, 4`, args...); err != nil {
-			return nil, err
-		}
-		out = append(out, rows...)
-	}
-	return out, nil
 }
 
 // Series is one flow kind's tonnes by month.

@@ -38,28 +38,8 @@ func (s *Service) Sankey(ctx context.Context, p auth.Principal, f Filter) (Sanke
 	if err != nil {
 		return Sankey{}, err
 	}
-	scope, args := manifestScope(p)
-	region, rargs := q.regionCond("m.region_code", "m.consignor_unit_id")
-	args = append(append([]any{q.period.From, q.period.To}, args...), rargs...)
-	cat := ""
-	if q.Category != "" {
-		cat, args = " AND l.category = ?", append(args, q.Category)
-	}
-	var rows []struct {
-		Region     string `db:"region_code"`
-		RegionName string `db:"region_name"`
-		Receiver   string `db:"receiver_unit_id"`
-		Name       string `db:"receiver_name"`
-		G          int64  `db:"g"`
-	}
-	if err := store.Select(ctx, s.db.Reader(), &rows, `SELECT m.region_code, COALESCE(r.name, m.region_code) AS region_name,
-		m.receiver_unit_id, ru.name AS receiver_name,
-		SUM(CASE WHEN m.status IN ('received', 'completed') THEN COALESCE(l.accepted_g, 0) ELSE l.quantity_g END) AS g
-		FROM manifests m JOIN manifest_lines l ON l.manifest_id = m.id JOIN units ru ON ru.id = m.receiver_unit_id
-		LEFT JOIN regions r ON r.code = m.region_code
-		WHERE m.status IN ('submitted', 'in_transit', 'received', 'completed') AND m.submitted_at >= ? AND m.submitted_at < ?
-		AND `+scope+` AND `+region+cat+`
-		GROUP BY m.region_code, r.name, m.receiver_unit_id, ru.name`, args...); err != nil {
+	rows, err := s.sankeyRows(ctx, p, q)
+	if err != nil {
 		return Sankey{}, err
 	}
 	sort.Slice(rows, func(i, j int) bool {
@@ -99,4 +79,54 @@ func (s Sankey) Table() Table {
 		t.Rows = append(t.Rows, Row{Cells: []any{l.Source, l.Target, l.T}, URL: l.URL})
 	}
 	return t
+}
+
+// sankeyRow is the tonnes from one county to one receiver.
+type sankeyRow struct {
+	Region     string `db:"region_code"`
+	RegionName string `db:"region_name"`
+	Receiver   string `db:"receiver_unit_id"`
+	Name       string `db:"receiver_name"`
+	G          int64  `db:"g"`
+}
+
+// sankeyRows reads the links from the monthly totals (kind submitted) where
+// they can answer for the viewer, else from the manifests.
+func (s *Service) sankeyRows(ctx context.Context, p auth.Principal, q query) ([]sankeyRow, error) {
+	sc, err := s.summedScope(ctx, p, q)
+	if err != nil {
+		return nil, err
+	}
+	var rows []sankeyRow
+	if sc != nil {
+		months := q.monthLabels()
+		region, rargs := q.totalsRegion()
+		args := append(append([]any{months[0], months[len(months)-1]}, sc.manifestsArgs...), rargs...)
+		cat := ""
+		if q.Category != "" {
+			cat, args = " AND v.category = ?", append(args, q.Category)
+		}
+		err := store.Select(ctx, s.db.Reader(), &rows, `SELECT v.region_code, COALESCE(r.name, v.region_code) AS region_name,
+			v.unit_id AS receiver_unit_id, ru.name AS receiver_name, SUM(v.g) AS g
+			FROM hw_volumes v JOIN units ru ON ru.id = v.unit_id LEFT JOIN regions r ON r.code = v.region_code
+			WHERE v.kind = 'submitted' AND v.month >= ? AND v.month <= ? AND `+sc.manifests+` AND `+region+cat+`
+			GROUP BY v.region_code, r.name, v.unit_id, ru.name`, args...)
+		return rows, err
+	}
+	scope, args := countedManifestScope(p)
+	region, rargs := q.regionCond("m.region_code", "m.consignor_unit_id")
+	args = append(append([]any{q.period.From, q.period.To}, args...), rargs...)
+	cat := ""
+	if q.Category != "" {
+		cat, args = " AND l.category = ?", append(args, q.Category)
+	}
+	err = store.Select(ctx, s.db.Reader(), &rows, `SELECT m.region_code, COALESCE(r.name, m.region_code) AS region_name,
+		m.receiver_unit_id, ru.name AS receiver_name,
+		SUM(CASE WHEN m.status IN ('received', 'completed') THEN COALESCE(l.accepted_g, 0) ELSE l.quantity_g END) AS g
+		FROM manifests m JOIN manifest_lines l ON l.manifest_id = m.id JOIN units ru ON ru.id = m.receiver_unit_id
+		LEFT JOIN regions r ON r.code = m.region_code
+		WHERE m.status IN ('submitted', 'in_transit', 'received', 'completed') AND m.submitted_at >= ? AND m.submitted_at < ?
+		AND `+scope+` AND `+region+cat+`
+		GROUP BY m.region_code, r.name, m.receiver_unit_id, ru.name`, args...)
+	return rows, err
 }

@@ -179,7 +179,7 @@ func dashQuery(f dashboard.Filter) string {
 // dashboardPage is the command dashboard: the target tiles and the charts
 // with their tables, for the filter in the query.
 func (s *server) dashboardPage(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	ctx := r.Context()
+	ctx := dashboard.Shared(r.Context()) // the flows, categories and regions read their quantities once
 	d := dashboardData{Filter: dashFilter(r)}
 	targets, err := s.Dashboard.Targets(ctx, p, d.Filter)
 	if errs.KindOf(err) == errs.Invalid { // show the refusal and the unfiltered figures

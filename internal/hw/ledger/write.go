@@ -11,6 +11,7 @@ import (
 
 	"wufei/internal/audit"
 	"wufei/internal/errs"
+	"wufei/internal/hw/volumes"
 	"wufei/internal/qty"
 	"wufei/internal/store"
 )
@@ -83,6 +84,7 @@ func insert(ctx context.Context, tx *store.Tx, actor audit.Actor, r *Record, cha
 		r.ManifestNumber, r.LineNo, r.Destination, r.Note, r.AuditSeq, r.CreatedAt); err != nil {
 		return err
 	}
+	volumes.Ledger(ctx, tx, string(r.EffectKind), r.OccurredAt, r.RegionCode, r.Category, r.Method, r.DeltaG)
 	return linkContainers(ctx, tx, r.ID, r.ContainerIDs)
 }
 

@@ -182,6 +182,7 @@ func (s *Service) DecideRevision(ctx context.Context, p auth.Principal, id, revi
 		if err := addUsage(ctx, tx, m, after); err != nil {
 			return err
 		}
+		moved(ctx, tx, m, after)
 		after.UpdatedAt, after.Version = tx.Now, m.Version+1
 		n, err := store.Exec(ctx, tx, `UPDATE manifests SET status = ?, closed_at = ?, updated_at = ?, version = ?
 			WHERE id = ? AND version = ?`, string(after.Status), after.ClosedAt, after.UpdatedAt, after.Version, id, m.Version)

@@ -116,6 +116,7 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, p auth.Principal, m *
 	if err := addUsage(ctx, tx, was, *m); err != nil {
 		return err
 	}
+	moved(ctx, tx, was, *m)
 	warnings, _ := json.Marshal(m.Warnings)
 	m.UpdatedAt, m.Version = tx.Now, before+1
 	n, err := store.Exec(ctx, tx, `UPDATE manifests SET status = ?, approval_id = ?, route_id = ?, warnings = ?,

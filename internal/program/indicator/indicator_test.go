@@ -15,6 +15,7 @@ import (
 	"wufei/internal/auth"
 	"wufei/internal/catalog"
 	"wufei/internal/errs"
+	"wufei/internal/hw/volumes"
 	"wufei/internal/program/indicator"
 	"wufei/internal/registry"
 	"wufei/internal/store"
@@ -490,6 +491,7 @@ func (e *env) ledger(unit, region, kind, category, method string, tonnes float64
 			category, g, g, method, tx.Now); err != nil {
 			return err
 		}
+		volumes.Ledger(e.ctx, tx, kind, at, region, category, method, g) // as the ledger's own writes do
 		_, err := audit.Append(e.ctx, tx, audit.System, audit.Record{Action: "ledger." + kind, Entity: "ledger_record",
 			EntityID: id, UnitID: unit, RegionCode: region})
 		return err
@@ -526,6 +528,15 @@ func (e *env) manifest(consignor, receiver, region, status, category, method str
 			id, code, category, int64(tonnes*1e6), int64(accepted*1e6), method); err != nil {
 			return err
 		}
+		// The monthly totals, as the manifest steps keep them.
+		acc := int64(accepted * 1e6)
+		after := volumes.Manifest{Status: status, Region: region, ReceiverRegion: "340604", ReceiverUnit: receiver,
+			PickedUpAt: &pickedUp, Lines: []volumes.Line{{Category: category, Method: method, QuantityG: int64(tonnes * 1e6), AcceptedG: &acc}}}
+		if status == "completed" {
+			done := pickedUp.Add(48 * time.Hour)
+			after.CompletedAt = &done
+		}
+		volumes.Moved(e.ctx, tx, volumes.Manifest{}, after)
 		_, err := audit.Append(e.ctx, tx, audit.System, audit.Record{Action: "manifest." + status, Entity: "manifest",
 			EntityID: id, UnitID: consignor, RegionCode: region})
 		return err
