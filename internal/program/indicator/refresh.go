@@ -256,9 +256,11 @@ func refreshStale(ctx context.Context, db *store.DB, a Area, periods []string, s
 			case from >= head:
 				continue
 			}
+			// Whether anything changed, not how much: the scan stops at the
+			// first relevant entry.
 			var changed int
-			if err := store.Get(ctx, q, &changed, `SELECT count(*) FROM audit_entries WHERE seq > ? AND seq <= ?
-				AND `+g.relevant+` AND (region_code = '' OR `+regionCond+`)`,
+			if err := store.Get(ctx, q, &changed, `SELECT count(*) FROM (SELECT 1 FROM audit_entries WHERE seq > ? AND seq <= ?
+				AND `+g.relevant+` AND (region_code = '' OR `+regionCond+`) LIMIT 1) x`,
 				append([]any{from, head}, regionArgs...)...); err != nil {
 				return n, err
 			}
