@@ -13,7 +13,6 @@ import (
 
 	"wufei/internal/audit"
 	"wufei/internal/auth"
-	"wufei/internal/calendar"
 	"wufei/internal/hw/manifest"
 	"wufei/internal/program/indicator"
 	"wufei/internal/store"
@@ -272,30 +271,13 @@ type statement struct {
 	args  []any
 }
 
-// flowQueries are the monthly flows' three statements for a city-wide
-// regulator and a year, as the dashboard runs them.
+// flowQueries are the monthly flows' statements for a city-wide regulator
+// and a year, as the dashboard runs them: one read of the monthly totals.
 func flowQueries(year int) []statement {
-	from := time.Date(year, 1, 1, 0, 0, 0, 0, calendar.Zone)
-	cases, bounds := "CASE", []any{}
-	for m := 1; m <= 12; m++ {
-		cases += " WHEN %[1]s < ? THEN " + strconv.Itoa(m-1)
-		bounds = append(bounds, from.AddDate(0, m, 0).UTC())
-	}
-	cases += " ELSE -1 END"
-	args := append(bounds, from.UTC(), from.AddDate(1, 0, 0).UTC())
-	return []statement{
-		{fmt.Sprintf(`SELECT `+cases+` AS b, lr.category, lr.region_code,
-			CASE WHEN lr.effect_kind = 'generation' THEN 'generated' WHEN lr.method LIKE 'R%%' THEN 'utilised' ELSE 'disposed' END AS kind,
-			SUM(lr.delta_g) AS g FROM ledger_records lr WHERE lr.occurred_at >= ? AND lr.occurred_at < ?
-			AND lr.effect_kind IN ('generation', 'in_house') GROUP BY 1, 2, 3, 4`, "lr.occurred_at"), args},
-		{fmt.Sprintf(`SELECT `+cases+` AS b, l.category, m.region_code, 'transferred' AS kind, SUM(l.quantity_g) AS g
-			FROM manifests m JOIN manifest_lines l ON l.manifest_id = m.id WHERE m.status IN ('in_transit', 'received', 'completed')
-			AND m.picked_up_at >= ? AND m.picked_up_at < ? AND m.status <> 'draft' GROUP BY 1, 2, 3, 4`, "m.picked_up_at"), args},
-		{fmt.Sprintf(`SELECT `+cases+` AS b, l.category, m.receiver_region_code AS region_code,
-			CASE WHEN l.method LIKE 'R%%' THEN 'utilised' ELSE 'disposed' END AS kind, SUM(COALESCE(l.accepted_g, 0)) AS g
-			FROM manifests m JOIN manifest_lines l ON l.manifest_id = m.id WHERE m.status = 'completed'
-			AND m.completed_at >= ? AND m.completed_at < ? AND m.status <> 'draft' GROUP BY 1, 2, 3, 4`, "m.completed_at"), args},
-	}
+	return []statement{{`SELECT v.month, v.kind, v.region_code, v.category, v.method, SUM(v.g) AS g
+		FROM hw_volumes v WHERE v.kind IN ('generation', 'in_house', 'transferred', 'completed') AND v.month >= ? AND v.month <= ?
+		GROUP BY v.month, v.kind, v.region_code, v.category, v.method`,
+		[]any{fmt.Sprintf("%04d-01", year), fmt.Sprintf("%04d-12", year)}}}
 }
 
 // drain runs a query and takes every row's values as the driver gives
