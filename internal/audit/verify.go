@@ -152,25 +152,21 @@ func (v *verifier) walk(size int64, headHash []byte) error {
 	}
 	prevHash := []byte{}
 	expect := int64(1)
-	var batch []Entry
-	var rows []treeRow
+	ctx, cancel := context.WithCancel(v.ctx)
+	defer cancel()
+	batches := v.fetch(ctx, size)
 	for expect <= size {
-		batch = batch[:0]
-		if err := store.Select(v.ctx, v.q, &batch, `SELECT `+entryColumns+` FROM audit_entries
-			WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`, expect, size, verifyBatch); err != nil {
-			return fmt.Errorf("audit: verify: entries: %w", err)
+		b, ok := <-batches
+		if !ok {
+			break
 		}
+		if b.err != nil {
+			return b.err
+		}
+		batch, rows := b.entries, b.rows
 		if len(batch) == 0 {
 			v.fail(expect, ProblemHead, "head mismatch: audit_head is at seq %d but the log ends at seq %d (entries deleted)", size, expect-1)
 			return nil
-		}
-		// The tree rows these records wrote are contiguous: from the first
-		// record's leaf up to, not including, the leaf of the record after.
-		lo := tlog.StoredHashIndex(0, expect-1)
-		hi := tlog.StoredHashIndex(0, batch[len(batch)-1].Seq)
-		rows = rows[:0]
-		if err := store.Select(v.ctx, v.q, &rows, `SELECT idx, hash FROM audit_tree WHERE idx >= ? AND idx < ? ORDER BY idx`, lo, hi); err != nil {
-			return fmt.Errorf("audit: verify: tree: %w", err)
 		}
 		next := 0 // the next unconsumed row
 		for i := range batch {
@@ -183,7 +179,7 @@ func (v *verifier) walk(size int64, headHash []byte) error {
 				v.fail(e.Seq, ProblemChain, "chain broken: prev_hash of entry %d is not the hash of entry %d", e.Seq, e.Seq-1)
 				return nil
 			}
-			h := tlog.RecordHash(e.Leaf())
+			h := b.hashes[i]
 			if !bytes.Equal(e.Hash, h[:]) {
 				v.fail(e.Seq, ProblemHash, "hash mismatch: entry content changed (entry %d no longer hashes to its stored hash)", e.Seq)
 				return nil
@@ -245,6 +241,56 @@ func (v *verifier) walk(size int64, headHash []byte) error {
 		}
 	}
 	return nil
+}
+
+// fetched is a batch of entries, each one's recomputed record hash, and the
+// tree rows the batch wrote.
+type fetched struct {
+	entries []Entry
+	hashes  []tlog.Hash
+	rows    []treeRow
+	err     error
+}
+
+// fetch reads entries 1..size in batches ahead of the walk, with their
+// record hashes, so that reading and hashing the next batch overlaps
+// checking this one. It stops at an empty batch, an error or ctx's end.
+func (v *verifier) fetch(ctx context.Context, size int64) <-chan fetched {
+	out := make(chan fetched, 2)
+	go func() {
+		defer close(out)
+		for from := int64(1); from <= size; {
+			var b fetched
+			b.err = store.Select(ctx, v.q, &b.entries, `SELECT `+entryColumns+` FROM audit_entries
+				WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`, from, size, verifyBatch)
+			if b.err != nil {
+				b.err = fmt.Errorf("audit: verify: entries: %w", b.err)
+			} else if n := len(b.entries); n > 0 {
+				// The tree rows these records wrote are contiguous: from the
+				// leaf of the record expected first up to, not including,
+				// the leaf of the record after the last.
+				lo, hi := tlog.StoredHashIndex(0, from-1), tlog.StoredHashIndex(0, b.entries[n-1].Seq)
+				if err := store.Select(ctx, v.q, &b.rows, `SELECT idx, hash FROM audit_tree WHERE idx >= ? AND idx < ? ORDER BY idx`,
+					lo, hi); err != nil {
+					b.err = fmt.Errorf("audit: verify: tree: %w", err)
+				}
+				b.hashes = make([]tlog.Hash, n)
+				for i := range b.entries {
+					b.hashes[i] = tlog.RecordHash(b.entries[i].Leaf())
+				}
+			}
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return
+			}
+			if b.err != nil || len(b.entries) == 0 {
+				return
+			}
+			from = b.entries[len(b.entries)-1].Seq + 1
+		}
+	}()
+	return out
 }
 
 // checkpointsUpTo checks the stored checkpoints of size <= n, which the walk
