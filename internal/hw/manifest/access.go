@@ -199,7 +199,9 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]Manif
 		add("m.year = ?", f.Year)
 	}
 	if f.WasteCode != "" {
-		add("EXISTS (SELECT 1 FROM manifest_lines fl WHERE fl.manifest_id = m.id AND fl.waste_code = ?)", f.WasteCode)
+		// A set of ids rather than a correlated EXISTS, which SQLite would
+		// answer by scanning the code's lines for every manifest.
+		add("m.id IN (SELECT fl.manifest_id FROM manifest_lines fl WHERE fl.waste_code = ?)", f.WasteCode)
 	}
 	switch f.Role {
 	case "consignor":
@@ -207,7 +209,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]Manif
 	case "receiver":
 		add("m.receiver_unit_id = ?", p.UnitID)
 	case "carrier":
-		add("EXISTS (SELECT 1 FROM manifest_carriers fc WHERE fc.manifest_id = m.id AND fc.carrier_unit_id = ?)", p.UnitID)
+		add("m.id IN (SELECT fc.manifest_id FROM manifest_carriers fc WHERE fc.carrier_unit_id = ?)", p.UnitID)
 	}
 	if f.After != "" {
 		add("m.id < ?", f.After)
