@@ -48,7 +48,7 @@ func (r reader) all(s *ReadsSummary) error {
 	area := func(i int) [2]string { return sm.areas[(i*7919)%len(sm.areas)] }
 	regScope, regArgs := manifest.Scope(sm.regulator)
 	unitScope, unitArgs := manifest.Scope(auth.Principal{Role: auth.UnitMember, UnitID: sm.unit})
-	const lines = ` AND EXISTS (SELECT 1 FROM manifest_lines fl WHERE fl.manifest_id = m.id AND fl.waste_code = ?)`
+	const lines = ` AND m.id IN (SELECT fl.manifest_id FROM manifest_lines fl WHERE fl.waste_code = ?)`
 	flows := flowQueries(sm.year)
 	figures := []figure{
 		{"trace", &s.Trace,
