@@ -358,7 +358,6 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 // /metrics and for benchmarks that report statements per operation.
 var Statements atomic.Int64
 
-
 // Contains is a LIKE pattern matching s anywhere, with s's own % and _ taken
 // literally; use it as `x LIKE ? ESCAPE '\'`, which both engines accept.
 func Contains(s string) string {
