@@ -121,21 +121,30 @@ func (s *server) fieldStorage(w http.ResponseWriter, r *http.Request, p auth.Pri
 	s.page(w, r, http.StatusOK, "field_storage", "content", s.view(r, "field", d))
 }
 
-// fieldStorageCheck adds one scanned or typed container to the list: one
-// of the unit's, where this move takes it from.
-func (s *server) fieldStorageCheck(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+// postedStorage reads a storage page's post: the move and the containers
+// already on its list. On a bad post it has answered, and ok is false.
+func (s *server) postedStorage(w http.ResponseWriter, r *http.Request, p auth.Principal) (d storageScan, dir string, ok bool) {
 	if err := r.ParseForm(); err != nil {
 		s.fail(w, r, errs.E(errs.Invalid, "form_invalid", "表单无法解析"))
-		return
+		return d, "", false
 	}
 	dir, err := storageFor(r, p)
 	if err != nil {
 		s.fail(w, r, err)
-		return
+		return d, "", false
 	}
-	d, err := s.loadStorageScan(r, p, dir, r.PostForm["checked"])
-	if err != nil {
+	if d, err = s.loadStorageScan(r, p, dir, r.PostForm["checked"]); err != nil {
 		s.fail(w, r, err)
+		return d, "", false
+	}
+	return d, dir, true
+}
+
+// fieldStorageCheck adds one scanned or typed container to the list: one
+// of the unit's, where this move takes it from.
+func (s *server) fieldStorageCheck(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	d, dir, ok := s.postedStorage(w, r, p)
+	if !ok {
 		return
 	}
 	status := http.StatusOK
@@ -171,18 +180,8 @@ func (s *server) fieldStorageCheck(w http.ResponseWriter, r *http.Request, p aut
 // out-of-storage record per batch the containers come from, since a
 // record follows one batch of the stage before.
 func (s *server) fieldStorageConfirm(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, errs.E(errs.Invalid, "form_invalid", "表单无法解析"))
-		return
-	}
-	dir, err := storageFor(r, p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	d, err := s.loadStorageScan(r, p, dir, r.PostForm["checked"])
-	if err != nil {
-		s.fail(w, r, err)
+	d, dir, ok := s.postedStorage(w, r, p)
+	if !ok {
 		return
 	}
 	if len(d.Boxes) == 0 {
@@ -202,6 +201,7 @@ func (s *server) fieldStorageConfirm(w http.ResponseWriter, r *http.Request, p a
 	for _, batch := range batches {
 		in := ledger.Movement{PrevBatch: batch, ContainerIDs: groups[batch], Handler: d.Handler}
 		var rec ledger.Record
+		var err error
 		if dir == "in" {
 			in.FacilityCode = d.Facility
 			rec, err = s.Ledger.StoreIn(r.Context(), p, in)
