@@ -333,10 +333,7 @@ func gisw(ctx context.Context, q store.Querier, year int, _ map[string]string) (
 	for _, c := range cats {
 		name[c.Code] = c.Name
 	}
-	for _, s := range rs {
-		t.Rows = append(t.Rows, Row{Label: orElse(name[s.K], s.K), Values: s.tonnes(4)})
-	}
-	t.Total = total(t.Rows, 4)
+	t.fill(rs, name)
 	var bases sums
 	if err := store.Get(ctx, q, &bases, `SELECT '' AS k, COUNT(*) AS a, COALESCE(SUM(capacity_g), 0) AS b FROM gisw_bases
 		WHERE year = ?`, year); err != nil {
@@ -361,10 +358,7 @@ func household(ctx context.Context, q store.Querier, year int, _ map[string]stri
 		FROM msw_monthly WHERE year = ? GROUP BY stream ORDER BY stream`, year); err != nil {
 		return t, err
 	}
-	for _, s := range rs {
-		t.Rows = append(t.Rows, Row{Label: s.K, Values: s.tonnes(4)})
-	}
-	t.Total = total(t.Rows, 4)
+	t.fill(rs, nil)
 	var k sums
 	if err := store.Get(ctx, q, &k, `SELECT '' AS k, COALESCE(SUM(received_g), 0) AS a, COALESCE(SUM(treated_g), 0) AS b
 		FROM kitchen_waste WHERE year = ?`, year); err != nil {
@@ -396,10 +390,7 @@ func sludge(ctx context.Context, q store.Querier, year int, names map[string]str
 		FROM sludge_ledgers WHERE year = ? GROUP BY region_code ORDER BY region_code`, year); err != nil {
 		return t, err
 	}
-	for _, s := range rs {
-		t.Rows = append(t.Rows, Row{Label: orElse(names[s.K], s.K), Values: s.tonnes(6)})
-	}
-	t.Total = total(t.Rows, 6)
+	t.fill(rs, names)
 	return t, nil
 }
 
@@ -415,10 +406,7 @@ func construction(ctx context.Context, q store.Querier, year int, names map[stri
 		FROM cdw_site_months WHERE year = ? GROUP BY region_code ORDER BY region_code`, year); err != nil {
 		return t, err
 	}
-	for _, s := range rs {
-		t.Rows = append(t.Rows, Row{Label: orElse(names[s.K], s.K), Values: s.tonnes(3)})
-	}
-	t.Total = total(t.Rows, 3)
+	t.fill(rs, names)
 	var sites sums
 	if err := store.Get(ctx, q, &sites, `SELECT '' AS k, COUNT(*) AS a, COALESCE(SUM(capacity_g), 0) AS b FROM cdw_sites
 		WHERE year = ?`, year); err != nil {
@@ -445,10 +433,7 @@ func medical(ctx context.Context, q store.Querier, year int, names map[string]st
 		year); err != nil {
 		return t, err
 	}
-	for _, s := range rs {
-		t.Rows = append(t.Rows, Row{Label: orElse(names[s.K], s.K), Values: s.tonnes(2)})
-	}
-	t.Total = total(t.Rows, 2)
+	t.fill(rs, names)
 	var fac sums
 	if err := store.Get(ctx, q, &fac, `SELECT '' AS k, COUNT(*) AS a, COALESCE(SUM(capacity_g), 0) AS b,
 		COALESCE(SUM(reserve_g), 0) AS c, COALESCE(SUM(treated_g), 0) AS d FROM med_facilities WHERE year = ?`, year); err != nil {
@@ -471,6 +456,15 @@ func medical(ctx context.Context, q store.Querier, year int, names map[string]st
 
 // figure writes tonnes for a sentence: at most three decimals.
 func figure(t float64) string { return strconv.FormatFloat(round(t), 'f', -1, 64) }
+
+// fill adds a row a sum, labelled with its key's name (or the key), and
+// the total; each row has a value per column.
+func (t *Table) fill(rs []sums, names map[string]string) {
+	for _, s := range rs {
+		t.Rows = append(t.Rows, Row{Label: orElse(names[s.K], s.K), Values: s.tonnes(len(t.Columns))})
+	}
+	t.Total = total(t.Rows, len(t.Columns))
+}
 
 func orElse(a, b string) string {
 	if a != "" {
