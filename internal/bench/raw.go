@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"time"
 
@@ -46,9 +45,8 @@ func (r reader) all(s *ReadsSummary) error {
 	year := strconv.Itoa(sm.year)
 	number := func(i int) string { return sm.numbers[i%len(sm.numbers)] }
 	area := func(i int) [2]string { return sm.areas[(i*7919)%len(sm.areas)] }
-	regScope, regArgs := manifest.Scope(sm.regulator)
-	unitScope, unitArgs := manifest.Scope(auth.Principal{Role: auth.UnitMember, UnitID: sm.unit})
-	const lines = ` AND m.id IN (SELECT fl.manifest_id FROM manifest_lines fl WHERE fl.waste_code = ?)`
+	unit := auth.Principal{Role: auth.UnitMember, UnitID: sm.unit}
+	filtered := manifest.Filter{Status: "completed", Year: sm.year}
 	flows := flowQueries(sm.year)
 	figures := []figure{
 		{"trace", &s.Trace,
@@ -56,25 +54,27 @@ func (r reader) all(s *ReadsSummary) error {
 			func(ctx context.Context, i int) error { return rawTrace(ctx, r.q, number(i)) }},
 		{"manifest list", &s.ManifestList,
 			func(int) (string, string) { return r.p.Regulator, "/api/v1/manifests?limit=50" },
-			func(ctx context.Context, _ int) error { return rawList(ctx, r.q, regScope, regArgs) }},
+			func(ctx context.Context, _ int) error { return rawList(ctx, r.q, sm.regulator, manifest.Filter{}) }},
 		{"manifest list, filtered", &s.ManifestListFiltered,
 			func(int) (string, string) {
 				return r.p.Regulator, query("/api/v1/manifests", "limit", "50", "status", "completed", "year", year, "waste_code", sm.code)
 			},
 			func(ctx context.Context, _ int) error {
-				return rawList(ctx, r.q, regScope+` AND m.status = ? AND m.year = ?`+lines,
-					append(slices.Clone(regArgs), "completed", sm.year, sm.code))
+				f := filtered
+				f.WasteCode = sm.code
+				return rawList(ctx, r.q, sm.regulator, f)
 			}},
 		{"unit's manifest list", &s.UnitManifestList,
 			func(int) (string, string) { return r.unitTok, "/api/v1/manifests?limit=50" },
-			func(ctx context.Context, _ int) error { return rawList(ctx, r.q, unitScope, unitArgs) }},
+			func(ctx context.Context, _ int) error { return rawList(ctx, r.q, unit, manifest.Filter{}) }},
 		{"unit's manifest list, filtered", &s.UnitManifestListFiltered,
 			func(int) (string, string) {
 				return r.unitTok, query("/api/v1/manifests", "limit", "50", "role", "consignor", "status", "completed", "year", year)
 			},
 			func(ctx context.Context, _ int) error {
-				return rawList(ctx, r.q, unitScope+` AND m.status = ? AND m.year = ? AND m.consignor_unit_id = ?`,
-					append(slices.Clone(unitArgs), "completed", sm.year, sm.unit))
+				f := filtered
+				f.Role = "consignor"
+				return rawList(ctx, r.q, unit, f)
 			}},
 		{"indicators", &s.Indicators,
 			func(i int) (string, string) {
@@ -182,10 +182,10 @@ const (
 
 // rawList reads a page of 50 manifests under cond, then its lines and
 // legs, as the list does.
-func rawList(ctx context.Context, q store.Querier, cond string, args []any) error {
+func rawList(ctx context.Context, q store.Querier, p auth.Principal, f manifest.Filter) error {
 	var ids []string
-	if _, err := drain(ctx, q, `SELECT `+manifestColumns+manifestFrom+` WHERE `+cond+` ORDER BY m.id DESC LIMIT ?`,
-		append(slices.Clone(args), 51), func(id string) { ids = append(ids, id) }); err != nil {
+	query, args := manifest.ListQuery(p, f, 51)
+	if _, err := drain(ctx, q, query, args, func(id string) { ids = append(ids, id) }); err != nil {
 		return err
 	}
 	if len(ids) == 0 {

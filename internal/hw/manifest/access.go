@@ -3,6 +3,7 @@ package manifest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"wufei/internal/auth"
@@ -186,41 +187,13 @@ type Filter struct {
 
 // List lists the manifests the principal may see, newest first.
 func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]Manifest, string, error) {
-	cond, args := scope(p)
-	where := []string{cond}
-	add := func(c string, a ...any) { where, args = append(where, c), append(args, a...) }
-	if f.Status != "" {
-		add("m.status = ?", f.Status)
-	}
-	if f.Number != "" {
-		add("m.number = ?", f.Number)
-	}
-	if f.Year != 0 {
-		add("m.year = ?", f.Year)
-	}
-	if f.WasteCode != "" {
-		// A set of ids rather than a correlated EXISTS, which SQLite would
-		// answer by scanning the code's lines for every manifest.
-		add("m.id IN (SELECT fl.manifest_id FROM manifest_lines fl WHERE fl.waste_code = ?)", f.WasteCode)
-	}
-	switch f.Role {
-	case "consignor":
-		add("m.consignor_unit_id = ?", p.UnitID)
-	case "receiver":
-		add("m.receiver_unit_id = ?", p.UnitID)
-	case "carrier":
-		add("m.id IN (SELECT fc.manifest_id FROM manifest_carriers fc WHERE fc.carrier_unit_id = ?)", p.UnitID)
-	}
-	if f.After != "" {
-		add("m.id < ?", f.After)
-	}
 	limit := f.Limit
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
+	q, args := ListQuery(p, f, limit+1)
 	var ms []Manifest
-	if err := store.Select(ctx, s.db.Reader(), &ms, `SELECT `+columns+from+` WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY m.id DESC LIMIT ?`, append(args, limit+1)...); err != nil {
+	if err := store.Select(ctx, s.db.Reader(), &ms, q, args...); err != nil {
 		return nil, "", err
 	}
 	next := ""
@@ -234,6 +207,108 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]Manif
 		return nil, "", err
 	}
 	return ms, next, nil
+}
+
+// ListQuery is the query of a page of n manifests: each way the principal
+// may see a manifest (as its consignor, its receiver or a carrier; a
+// regulator by either party's region or park) picks its newest n matching
+// ids through its own index, and the page is the newest n of them all. One
+// condition joined by OR would walk every manifest of a province, newest
+// first, to find a unit's few. A waste code drives from the code's lines.
+func ListQuery(p auth.Principal, f Filter, n int) (string, []any) {
+	ways := paths(p)
+	if actsFor(p) && f.Role != "" {
+		// The caller's unit in one part is one of its own ways.
+		i := map[string]int{"consignor": 0, "receiver": 1, "carrier": 2}[f.Role]
+		ways = ways[i : i+1]
+	}
+	var (
+		union []string
+		args  []any
+	)
+	for i, w := range ways {
+		if f.WasteCode != "" {
+			if w.from == byManifests {
+				w.from, w.id = "manifest_lines fl JOIN manifests m ON m.id = fl.manifest_id", "fl.manifest_id"
+				w.and("fl.waste_code = ?", f.WasteCode)
+			} else {
+				w.and("EXISTS (SELECT 1 FROM manifest_lines fl WHERE fl.waste_code = ? AND fl.manifest_id = m.id)", f.WasteCode)
+			}
+		}
+		if f.Status != "" {
+			w.and("m.status = ?", f.Status)
+		}
+		if f.Number != "" {
+			w.and("m.number = ?", f.Number)
+		}
+		if f.Year != 0 {
+			w.and("m.year = ?", f.Year)
+		}
+		if !actsFor(p) {
+			switch f.Role {
+			case "consignor":
+				w.and("m.consignor_unit_id = ?", p.UnitID)
+			case "receiver":
+				w.and("m.receiver_unit_id = ?", p.UnitID)
+			case "carrier":
+				w.and("EXISTS (SELECT 1 FROM manifest_carriers fc WHERE fc.carrier_unit_id = ? AND fc.manifest_id = m.id)", p.UnitID)
+			}
+		}
+		if f.After != "" {
+			w.and(w.id+" < ?", f.After)
+		}
+		distinct := ""
+		if w.from != byManifests {
+			distinct = "DISTINCT " // a manifest has several lines of a code or legs of a carrier
+		}
+		union = append(union, fmt.Sprintf("SELECT id FROM (SELECT %s%s AS id FROM %s WHERE %s ORDER BY %s DESC LIMIT ?) AS w%d",
+			distinct, w.id, w.from, strings.Join(w.where, " AND "), w.id, i))
+		args = append(args, append(w.args, n)...)
+	}
+	if len(union) == 0 {
+		return `SELECT ` + columns + from + ` WHERE 1 = 0 LIMIT ?`, []any{n}
+	}
+	return `SELECT ` + columns + from + ` WHERE m.id IN (` + strings.Join(union, " UNION ") + `) ORDER BY m.id DESC LIMIT ?`,
+		append(args, n)
+}
+
+// path is one way a principal sees manifests: a driving table (joined to
+// manifests as m), its manifest id column and conditions an index serves.
+type path struct {
+	from, id string
+	where    []string
+	args     []any
+}
+
+func (w *path) and(c string, a ...any) { w.where, w.args = append(w.where, c), append(w.args, a...) }
+
+const byManifests = "manifests m"
+
+// paths is scope as separate ways, each served by an index in id order.
+func paths(p auth.Principal) []path {
+	m := func(c string, a ...any) path { return path{from: byManifests, id: "m.id", where: []string{c}, args: a} }
+	switch {
+	case p.Role == auth.Admin:
+		return []path{m("1 = 1")}
+	case p.Role == auth.Regulator && p.SeesAllRegions():
+		return []path{m("m.status <> 'draft'")}
+	case p.Role == auth.Regulator:
+		r := p.RegionCode
+		park := func(party string) path {
+			return path{from: "units pu JOIN manifests m ON m." + party + " = pu.id", id: "m.id", where: []string{"pu.park_code = ? AND m.status <> 'draft'"}, args: []any{r}}
+		}
+		return []path{m("m.region_code = ? AND m.status <> 'draft'", r), m("m.receiver_region_code = ? AND m.status <> 'draft'", r),
+			park("consignor_unit_id"), park("receiver_unit_id")}
+	case actsFor(p):
+		u := p.UnitID
+		// A draft is its consignor's alone, even where the unit is also its
+		// receiver or carrier.
+		seen := "(m.status <> 'draft' OR m.consignor_unit_id = ?)"
+		return []path{m("m.consignor_unit_id = ?", u), m("m.receiver_unit_id = ? AND "+seen, u, u),
+			{from: "manifest_carriers mc JOIN manifests m ON m.id = mc.manifest_id", id: "mc.manifest_id",
+				where: []string{"mc.carrier_unit_id = ? AND " + seen}, args: []any{u, u}}}
+	}
+	return nil
 }
 
 // loadLines fills the lines and legs of a page of manifests in two queries.
