@@ -7,13 +7,15 @@
 package audit
 
 import (
-	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -69,37 +71,57 @@ type Entry struct {
 // change as stored, and the previous entry's hash. It is what an outside
 // verifier hashes (tlog.RecordHash) to check an inclusion proof.
 func (e *Entry) Leaf() []byte {
-	var b bytes.Buffer
-	w := func(key string, v any, last bool) {
-		k, _ := json.Marshal(key)
-		b.Write(k)
-		b.WriteByte(':')
-		if raw, ok := v.(json.RawMessage); ok {
-			b.Write(raw)
-		} else {
-			j, _ := json.Marshal(v)
-			b.Write(j)
-		}
-		if !last {
-			b.WriteByte(',')
+	b := make([]byte, 0, 512+len(e.Change))
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendInt(b, e.Seq, 10)
+	b = append(b, `,"at":"`...)
+	b = e.At.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z")
+	b = append(b, `","actor_user_id":`...)
+	b = appendString(b, e.ActorUserID)
+	b = append(b, `,"actor_username":`...)
+	b = appendString(b, e.ActorUsername)
+	b = append(b, `,"actor_role":`...)
+	b = appendString(b, e.ActorRole)
+	b = append(b, `,"actor_unit_id":`...)
+	b = appendString(b, e.ActorUnitID)
+	b = append(b, `,"action":`...)
+	b = appendString(b, e.Action)
+	b = append(b, `,"entity":`...)
+	b = appendString(b, e.Entity)
+	b = append(b, `,"entity_id":`...)
+	b = appendString(b, e.EntityID)
+	b = append(b, `,"unit_id":`...)
+	b = appendString(b, e.UnitID)
+	b = append(b, `,"region_code":`...)
+	b = appendString(b, e.RegionCode)
+	b = append(b, `,"change":`...)
+	b = append(b, e.Change...)
+	b = append(b, `,"prev_hash":"`...)
+	b = hex.AppendEncode(b, e.PrevHash)
+	return append(b, `"}`...)
+}
+
+// appendString appends s as encoding/json writes it, which the leaves of
+// the log were first written with. Plain text is copied between quotes;
+// anything json escapes (control characters, quotes, <, >, &, invalid
+// UTF-8, and U+2028/2029, whose first byte 0xE2 sends a few more characters
+// the same way) goes through encoding/json itself, so the bytes never
+// differ.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20, c == '"', c == '\\', c == '<', c == '>', c == '&', c == 0xE2:
+			j, _ := json.Marshal(s)
+			return append(b, j...)
 		}
 	}
-	b.WriteByte('{')
-	w("seq", e.Seq, false)
-	w("at", e.At.UTC().Format("2006-01-02T15:04:05.000000Z"), false)
-	w("actor_user_id", e.ActorUserID, false)
-	w("actor_username", e.ActorUsername, false)
-	w("actor_role", e.ActorRole, false)
-	w("actor_unit_id", e.ActorUnitID, false)
-	w("action", e.Action, false)
-	w("entity", e.Entity, false)
-	w("entity_id", e.EntityID, false)
-	w("unit_id", e.UnitID, false)
-	w("region_code", e.RegionCode, false)
-	w("change", json.RawMessage(e.Change), false)
-	w("prev_hash", fmt.Sprintf("%x", e.PrevHash), true)
-	b.WriteByte('}')
-	return b.Bytes()
+	if !utf8.ValidString(s) {
+		j, _ := json.Marshal(s)
+		return append(b, j...)
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // Append adds an entry for rec inside tx and returns its sequence number.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -154,20 +155,11 @@ func (v *verifier) walk(size int64, headHash []byte) error {
 	expect := int64(1)
 	ctx, cancel := context.WithCancel(v.ctx)
 	defer cancel()
-	batches := v.fetch(ctx, size)
-	for expect <= size {
-		b, ok := <-batches
-		if !ok {
-			break
-		}
+	for b := range v.fetch(ctx, size) {
 		if b.err != nil {
 			return b.err
 		}
 		batch, rows := b.entries, b.rows
-		if len(batch) == 0 {
-			v.fail(expect, ProblemHead, "head mismatch: audit_head is at seq %d but the log ends at seq %d (entries deleted)", size, expect-1)
-			return nil
-		}
 		next := 0 // the next unconsumed row
 		for i := range batch {
 			e := &batch[i]
@@ -211,6 +203,10 @@ func (v *verifier) walk(size int64, headHash []byte) error {
 			}
 		}
 	}
+	if expect <= size {
+		v.fail(expect, ProblemHead, "head mismatch: audit_head is at seq %d but the log ends at seq %d (entries deleted)", size, expect-1)
+		return nil
+	}
 	if !bytes.Equal(prevHash, headHash) {
 		v.fail(size, ProblemHead, "head mismatch: audit_head's hash is not the hash of entry %d", size)
 		return nil
@@ -252,45 +248,73 @@ type fetched struct {
 	err     error
 }
 
-// fetch reads entries 1..size in batches ahead of the walk, with their
-// record hashes, so that reading and hashing the next batch overlaps
-// checking this one. It stops at an empty batch, an error or ctx's end.
+// fetch reads entries 1..size in batches of verifyBatch seqs ahead of the
+// walk, with their record hashes, and hands them over in order. Reading and
+// hashing, most of a verification's work, is shared by one reader per core,
+// each taking every n-th batch on its own connection; the walk itself, which
+// must go in order, is light. Missing entries leave a batch short or empty
+// for the walk to find. It stops at an error or ctx's end.
 func (v *verifier) fetch(ctx context.Context, size int64) <-chan fetched {
-	out := make(chan fetched, 2)
+	n := min(runtime.GOMAXPROCS(0), 4)
+	lanes := make([]chan fetched, n)
+	for w := range lanes {
+		lanes[w] = make(chan fetched, 2)
+		go func() {
+			defer close(lanes[w])
+			for from := 1 + int64(w)*verifyBatch; from <= size; from += int64(n) * verifyBatch {
+				b := v.batch(ctx, from, min(from+verifyBatch-1, size))
+				select {
+				case lanes[w] <- b:
+				case <-ctx.Done():
+					return
+				}
+				if b.err != nil {
+					return
+				}
+			}
+		}()
+	}
+	out := make(chan fetched)
 	go func() {
 		defer close(out)
-		for from := int64(1); from <= size; {
-			var b fetched
-			b.err = store.Select(ctx, v.q, &b.entries, `SELECT `+entryColumns+` FROM audit_entries
-				WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`, from, size, verifyBatch)
-			if b.err != nil {
-				b.err = fmt.Errorf("audit: verify: entries: %w", b.err)
-			} else if n := len(b.entries); n > 0 {
-				// The tree rows these records wrote are contiguous: from the
-				// leaf of the record expected first up to, not including,
-				// the leaf of the record after the last.
-				lo, hi := tlog.StoredHashIndex(0, from-1), tlog.StoredHashIndex(0, b.entries[n-1].Seq)
-				if err := store.Select(ctx, v.q, &b.rows, `SELECT idx, hash FROM audit_tree WHERE idx >= ? AND idx < ? ORDER BY idx`,
-					lo, hi); err != nil {
-					b.err = fmt.Errorf("audit: verify: tree: %w", err)
-				}
-				b.hashes = make([]tlog.Hash, n)
-				for i := range b.entries {
-					b.hashes[i] = tlog.RecordHash(b.entries[i].Leaf())
-				}
+		for k := 0; ; k++ {
+			b, ok := <-lanes[k%n]
+			if !ok {
+				return
 			}
 			select {
 			case out <- b:
 			case <-ctx.Done():
 				return
 			}
-			if b.err != nil || len(b.entries) == 0 {
+			if b.err != nil {
 				return
 			}
-			from = b.entries[len(b.entries)-1].Seq + 1
 		}
 	}()
 	return out
+}
+
+// batch reads entries from..to, the tree rows they wrote, and hashes them.
+func (v *verifier) batch(ctx context.Context, from, to int64) fetched {
+	var b fetched
+	if err := store.Select(ctx, v.q, &b.entries, `SELECT `+entryColumns+` FROM audit_entries
+		WHERE seq >= ? AND seq <= ? ORDER BY seq`, from, to); err != nil {
+		b.err = fmt.Errorf("audit: verify: entries: %w", err)
+		return b
+	}
+	// The tree rows these records wrote are contiguous: from the leaf of
+	// record from up to, not including, the leaf of the record after to.
+	if err := store.Select(ctx, v.q, &b.rows, `SELECT idx, hash FROM audit_tree WHERE idx >= ? AND idx < ? ORDER BY idx`,
+		tlog.StoredHashIndex(0, from-1), tlog.StoredHashIndex(0, to)); err != nil {
+		b.err = fmt.Errorf("audit: verify: tree: %w", err)
+		return b
+	}
+	b.hashes = make([]tlog.Hash, len(b.entries))
+	for i := range b.entries {
+		b.hashes[i] = tlog.RecordHash(b.entries[i].Leaf())
+	}
+	return b
 }
 
 // checkpointsUpTo checks the stored checkpoints of size <= n, which the walk
