@@ -239,6 +239,10 @@ func (v *verifier) walk(size int64, headHash []byte) error {
 	return nil
 }
 
+// VerifyReaders is how many batches Verify reads and hashes at once: one
+// per core, up to four.
+func VerifyReaders() int { return min(runtime.GOMAXPROCS(0), 4) }
+
 // fetched is a batch of entries, each one's recomputed record hash, and the
 // tree rows the batch wrote.
 type fetched struct {
@@ -255,7 +259,7 @@ type fetched struct {
 // must go in order, is light. Missing entries leave a batch short or empty
 // for the walk to find. It stops at an error or ctx's end.
 func (v *verifier) fetch(ctx context.Context, size int64) <-chan fetched {
-	n := min(runtime.GOMAXPROCS(0), 4)
+	n := VerifyReaders()
 	lanes := make([]chan fetched, n)
 	for w := range lanes {
 		lanes[w] = make(chan fetched, 2)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -214,16 +216,39 @@ func rawTrace(ctx context.Context, q store.Querier, number string) error {
 	if id == "" {
 		return fmt.Errorf("manifest %s not found", number)
 	}
+	var containers []string
+	if _, err := drain(ctx, q, `SELECT container_ids, * FROM manifest_lines WHERE manifest_id = ? ORDER BY line_no`, []any{id},
+		func(s string) { containers = append(containers, s) }); err != nil {
+		return err
+	}
 	for _, query := range []string{
-		`SELECT * FROM manifest_lines WHERE manifest_id = ? ORDER BY line_no`,
-		`SELECT mc.*, u.name FROM manifest_carriers mc JOIN units u ON u.id = mc.carrier_unit_id WHERE mc.manifest_id = ? ORDER BY mc.leg`,
+		`SELECT * FROM manifest_carriers mc JOIN units u ON u.id = mc.carrier_unit_id WHERE mc.manifest_id = ? ORDER BY mc.leg`,
 		`SELECT * FROM manifest_steps WHERE manifest_id = ? ORDER BY step`,
 	} {
 		if _, err := drain(ctx, q, query, []any{id}, nil); err != nil {
 			return err
 		}
 	}
-	return nil
+	ids := strings.FieldsFunc(strings.Join(containers, ","), func(r rune) bool { return r == ',' })
+	if len(ids) == 0 {
+		return nil
+	}
+	for _, query := range []string{
+		`SELECT * FROM containers WHERE digital_id IN (?)`,
+		`SELECT lc.digital_id, r.* FROM ledger_containers lc JOIN ledger_records r ON r.origin_id = lc.record_id
+			WHERE lc.digital_id IN (?) ORDER BY r.audit_seq`,
+	} {
+		query, args, err := store.In(query, ids)
+		if err != nil {
+			return err
+		}
+		if _, err := drain(ctx, q, query, args, nil); err != nil {
+			return err
+		}
+	}
+	_, err := drain(ctx, q, `SELECT id, name FROM units WHERE id = (SELECT consignor_unit_id FROM manifests WHERE id = ?)`,
+		[]any{id}, nil)
+	return err
 }
 
 // rawProof reads entry seq and the latest checkpoint, and proves the entry
@@ -318,7 +343,8 @@ func drain(ctx context.Context, q store.Querier, query string, args []any, first
 }
 
 // verifyRate verifies the whole audit log, against the engine reading the
-// same entries and tree rows in the same batches without checking them.
+// same entries and tree rows in the same batches, with as many readers at
+// once as Verify uses, without checking them.
 func verifyRate(ctx context.Context, db *store.DB) (Rate, error) {
 	t := time.Now()
 	rep, err := audit.Verify(ctx, db, "")
@@ -329,18 +355,34 @@ func verifyRate(ctx context.Context, db *store.DB) (Rate, error) {
 		return Rate{}, fmt.Errorf("bench: audit verify: %s", rep)
 	}
 	took := time.Since(t)
-	const batch = 1000
+	n := int64(audit.VerifyReaders())
 	t = time.Now()
-	for lo := int64(1); lo <= rep.Size; lo += batch {
-		hi := min(lo+batch-1, rep.Size)
-		if _, err := drain(ctx, db.Reader(), `SELECT * FROM audit_entries WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`,
-			[]any{lo, rep.Size, batch}, nil); err != nil {
-			return Rate{}, err
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for w := range n {
+		wg.Go(func() { errs[w] = readBatches(ctx, db, w, n, rep.Size) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return Rate{}, err
+	}
+	return newRate(rep.Entries, took, time.Since(t)), nil
+}
+
+// readBatches reads the w-th of every n batches of entries 1..size and
+// their tree rows.
+func readBatches(ctx context.Context, db *store.DB, w, n, size int64) error {
+	const batch = 1000
+	for lo := 1 + w*batch; lo <= size; lo += n * batch {
+		hi := min(lo+batch-1, size)
+		if _, err := drain(ctx, db.Reader(), `SELECT * FROM audit_entries WHERE seq >= ? AND seq <= ? ORDER BY seq`,
+			[]any{lo, hi}, nil); err != nil {
+			return err
 		}
 		if _, err := drain(ctx, db.Reader(), `SELECT idx, hash FROM audit_tree WHERE idx >= ? AND idx < ? ORDER BY idx`,
 			[]any{tlog.StoredHashIndex(0, lo-1), tlog.StoredHashIndex(0, hi)}, nil); err != nil {
-			return Rate{}, err
+			return err
 		}
 	}
-	return newRate(rep.Entries, took, time.Since(t)), nil
+	return nil
 }

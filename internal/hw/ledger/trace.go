@@ -23,15 +23,35 @@ type Step struct {
 	AuditSeq     int64
 }
 
-// ContainerSteps returns a container and the ledger records that name it,
-// with their corrections, in the order they were recorded, and the
-// manifest it left on, if any. It does not scope: the trace checks that
-// the caller may see the container's unit.
-func ContainerSteps(ctx context.Context, q store.Querier, digitalID string) (c Container, steps []Step, manifestID string, err error) {
-	if c, err = getContainer(ctx, q, `c.digital_id = ?`, digitalID); err != nil {
-		return c, nil, "", err
+// Chain is a container and the ledger records that name it, with their
+// corrections, in the order they were recorded.
+type Chain struct {
+	Container Container
+	Steps     []Step
+}
+
+// ContainerChains returns the chains of the containers with the given
+// digital ids, in two queries; an unknown id is left out. It does not
+// scope: the trace checks that the caller may see each container's unit.
+func ContainerChains(ctx context.Context, q store.Querier, ids []string) (map[string]Chain, error) {
+	out := make(map[string]Chain, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	query, args, err := store.In(`SELECT `+containerColumns+` FROM containers c WHERE c.digital_id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var cs []Container
+	if err := store.Select(ctx, q, &cs, query, args...); err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		c.derive()
+		out[c.DigitalID] = Chain{Container: c}
 	}
 	var rows []struct {
+		DigitalID    string    `db:"digital_id"`
 		ID           string    `db:"id"`
 		OriginID     string    `db:"origin_id"`
 		Kind         string    `db:"kind"`
@@ -44,21 +64,29 @@ func ContainerSteps(ctx context.Context, q store.Querier, digitalID string) (c C
 		Handler      string    `db:"handler"`
 		AuditSeq     int64     `db:"audit_seq"`
 	}
-	if err := store.Select(ctx, q, &rows, `SELECT id, origin_id, kind, occurred_at, created_at, unit_id, batch_code, quantity_g,
-		facility_code, handler, audit_seq FROM ledger_records
-		WHERE origin_id IN (SELECT record_id FROM ledger_containers WHERE digital_id = ?) ORDER BY audit_seq`, digitalID); err != nil {
-		return c, nil, "", err
+	query, args, err = store.In(`SELECT lc.digital_id, r.id, r.origin_id, r.kind, r.occurred_at, r.created_at, r.unit_id,
+		r.batch_code, r.quantity_g, r.facility_code, r.handler, r.audit_seq FROM ledger_containers lc
+		JOIN ledger_records r ON r.origin_id = lc.record_id WHERE lc.digital_id IN (?) ORDER BY r.audit_seq`, ids)
+	if err != nil {
+		return nil, err
 	}
-	steps = make([]Step, len(rows))
-	for i, r := range rows {
+	if err := store.Select(ctx, q, &rows, query, args...); err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		ch, ok := out[r.DigitalID]
+		if !ok {
+			continue
+		}
 		at := r.OccurredAt
 		if r.ID != r.OriginID {
 			at = r.CreatedAt // a correction happened when it was made
 		}
-		steps[i] = Step{Kind: r.Kind, At: at, UnitID: r.UnitID, Ref: r.BatchCode, QuantityG: r.QuantityG,
-			FacilityCode: r.FacilityCode, Handler: r.Handler, AuditSeq: r.AuditSeq}
+		ch.Steps = append(ch.Steps, Step{Kind: r.Kind, At: at, UnitID: r.UnitID, Ref: r.BatchCode, QuantityG: r.QuantityG,
+			FacilityCode: r.FacilityCode, Handler: r.Handler, AuditSeq: r.AuditSeq})
+		out[r.DigitalID] = ch
 	}
-	return c, steps, c.ManifestID, nil
+	return out, nil
 }
 
 // BatchContainers returns the digital ids of the containers the records

@@ -73,7 +73,10 @@ var (
 func (s *Service) Trace(ctx context.Context, p auth.Principal, ref string, proofs bool) (Trace, error) {
 	t := Trace{Ref: ref, Parties: []Party{}, Manifests: []manifest.Manifest{}, Containers: []string{}, Steps: []Link{}}
 	q := s.db.Reader()
-	var manifestIDs []string
+	var (
+		manifestIDs []string
+		found       *manifest.Manifest // the manifest the ref names, already read
+	)
 	switch {
 	case numberRe.MatchString(ref):
 		t.RefKind = "manifest"
@@ -81,7 +84,7 @@ func (s *Service) Trace(ctx context.Context, p auth.Principal, ref string, proof
 		if err != nil {
 			return t, err
 		}
-		manifestIDs = append(manifestIDs, m.ID)
+		manifestIDs, found = append(manifestIDs, m.ID), &m
 		for _, l := range m.Lines {
 			t.Containers = append(t.Containers, l.ContainerIDs...)
 		}
@@ -99,29 +102,35 @@ func (s *Service) Trace(ctx context.Context, p auth.Principal, ref string, proof
 		t.Containers = ids
 	}
 	visible := t.RefKind == "manifest"
+	chains, err := ledger.ContainerChains(ctx, q, t.Containers)
+	if err != nil {
+		return t, err
+	}
 	for _, id := range t.Containers {
-		c, steps, mid, err := ledger.ContainerSteps(ctx, q, id)
-		if err != nil {
-			return t, err
+		ch, ok := chains[id]
+		if !ok {
+			return t, errs.E(errs.NotFound, "container_not_found", "容器不存在或无权查看")
 		}
+		c := ch.Container
 		if !visible && (c.UnitID == p.UnitID || seesRegion(p, c.RegionCode)) {
 			visible = true
 		}
-		for _, st := range steps {
+		for _, st := range ch.Steps {
 			t.Steps = append(t.Steps, Link{Kind: st.Kind, At: st.At, UnitID: st.UnitID, Actor: st.Handler, Ref: st.Ref,
 				QuantityT: tonnes(st.QuantityG), AuditSeq: st.AuditSeq})
 		}
-		if mid != "" && !slices.Contains(manifestIDs, mid) {
-			manifestIDs = append(manifestIDs, mid)
+		if c.ManifestID != "" && !slices.Contains(manifestIDs, c.ManifestID) {
+			manifestIDs = append(manifestIDs, c.ManifestID)
 		}
 		t.Parties = addParty(t.Parties, Party{Role: "generator", UnitID: c.UnitID})
 	}
 	for _, id := range manifestIDs {
-		m, err := s.manifests.Get(ctx, p, id)
-		if errs.KindOf(err) == errs.NotFound && t.RefKind != "manifest" {
+		var m manifest.Manifest
+		if found != nil && found.ID == id {
+			m = *found
+		} else if m, err = s.manifests.Get(ctx, p, id); errs.KindOf(err) == errs.NotFound && t.RefKind != "manifest" {
 			continue // a container's later journey the principal may not see
-		}
-		if err != nil {
+		} else if err != nil {
 			return t, err
 		}
 		visible = true

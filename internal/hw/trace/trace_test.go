@@ -2,6 +2,7 @@ package trace_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,6 +102,11 @@ func TestTraceFromContainerAndBatch(t *testing.T) {
 		}
 		if _, err := svc.Trace(ctx, gen, "CS20990101999999", false); errs.KindOf(err) != errs.NotFound {
 			t.Fatalf("unknown batch: %v", err)
+		}
+		// A well-formed digital id of no container.
+		var e *errs.Error
+		if _, err := svc.Trace(ctx, gen, "91340600MA2TEST0010900241202601010001", false); !errors.As(err, &e) || e.Code != "container_not_found" {
+			t.Fatalf("unknown container: %v", err)
 		}
 	})
 }
