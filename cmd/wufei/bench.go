@@ -59,6 +59,15 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return exitError(2)
 	}
+	if !*reads && *soak == 0 {
+		// The server runs in this process; with --reads and --soak it is a
+		// child process, which profiles itself.
+		stopProfile, err := profileCPU()
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
 	if fs.NArg() > 0 || (*reads && (*dbURL == "" || *soak > 0)) {
 		fs.Usage()
 		return exitError(2)

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -197,6 +198,24 @@ func dbFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
 	return fs, dbURL
 }
 
+// profileCPU starts a CPU profile of the whole run into the file
+// WUFEI_CPU_PROFILE names, if it does; stop writes it (go tool pprof FILE).
+func profileCPU() (stop func(), err error) {
+	path := os.Getenv("WUFEI_CPU_PROFILE")
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, dbURL := dbFlags("serve", stderr)
 	addr := fs.String("addr", env("WUFEI_ADDR", "127.0.0.1:8080"), "listen address (WUFEI_ADDR)")
@@ -213,6 +232,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	server.TuneGC()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	stopProfile, err := profileCPU()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 
 	cfg := server.Config{Addr: *addr, DB: *dbURL, Demo: *demoMode, DemoUnits: *demoUnits, KeyFile: *keyFile,
 		SecureCookie: *secure || *tlsCert != "", Version: Version(), TLSCert: *tlsCert, TLSKey: *tlsKey}
