@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"runtime"
@@ -300,17 +301,32 @@ func (v *verifier) fetch(ctx context.Context, size int64) <-chan fetched {
 }
 
 // batch reads entries from..to, the tree rows they wrote, and hashes them.
+// Rows are scanned field by field: at a province's millions of entries,
+// reflection was a fifth of the work.
 func (v *verifier) batch(ctx context.Context, from, to int64) fetched {
-	var b fetched
-	if err := store.Select(ctx, v.q, &b.entries, `SELECT `+entryColumns+` FROM audit_entries
-		WHERE seq >= ? AND seq <= ? ORDER BY seq`, from, to); err != nil {
+	b := fetched{entries: make([]Entry, 0, to-from+1)}
+	err := scanRows(ctx, v.q, `SELECT `+entryColumns+` FROM audit_entries WHERE seq >= ? AND seq <= ? ORDER BY seq`,
+		[]any{from, to}, func(rows *sql.Rows) error {
+			b.entries = append(b.entries, Entry{})
+			e := &b.entries[len(b.entries)-1]
+			return rows.Scan(&e.Seq, &e.At, &e.ActorUserID, &e.ActorUsername, &e.ActorRole, &e.ActorUnitID, &e.Action,
+				&e.Entity, &e.EntityID, &e.UnitID, &e.RegionCode, &e.Change, &e.PrevHash, &e.Hash)
+		})
+	if err != nil {
 		b.err = fmt.Errorf("audit: verify: entries: %w", err)
 		return b
 	}
 	// The tree rows these records wrote are contiguous: from the leaf of
 	// record from up to, not including, the leaf of the record after to.
-	if err := store.Select(ctx, v.q, &b.rows, `SELECT idx, hash FROM audit_tree WHERE idx >= ? AND idx < ? ORDER BY idx`,
-		tlog.StoredHashIndex(0, from-1), tlog.StoredHashIndex(0, to)); err != nil {
+	lo, hi := tlog.StoredHashIndex(0, from-1), tlog.StoredHashIndex(0, to)
+	b.rows = make([]treeRow, 0, hi-lo)
+	err = scanRows(ctx, v.q, `SELECT idx, hash FROM audit_tree WHERE idx >= ? AND idx < ? ORDER BY idx`, []any{lo, hi},
+		func(rows *sql.Rows) error {
+			b.rows = append(b.rows, treeRow{})
+			r := &b.rows[len(b.rows)-1]
+			return rows.Scan(&r.Idx, &r.Hash)
+		})
+	if err != nil {
 		b.err = fmt.Errorf("audit: verify: tree: %w", err)
 		return b
 	}
@@ -319,6 +335,21 @@ func (v *verifier) batch(ctx context.Context, from, to int64) fetched {
 		b.hashes[i] = tlog.RecordHash(b.entries[i].Leaf())
 	}
 	return b
+}
+
+// scanRows runs query and calls scan for each row.
+func scanRows(ctx context.Context, q store.Querier, query string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := q.QueryContext(ctx, q.Rebind(query), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // checkpointsUpTo checks the stored checkpoints of size <= n, which the walk
