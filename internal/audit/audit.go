@@ -70,8 +70,11 @@ type Entry struct {
 // JSON object with a fixed key order, the time in UTC at microseconds, the
 // change as stored, and the previous entry's hash. It is what an outside
 // verifier hashes (tlog.RecordHash) to check an inclusion proof.
-func (e *Entry) Leaf() []byte {
-	b := make([]byte, 0, 512+len(e.Change))
+func (e *Entry) Leaf() []byte { return e.appendLeaf(make([]byte, 0, 512+len(e.Change))) }
+
+// appendLeaf appends the leaf to b, for a caller that hashes many entries
+// through one buffer.
+func (e *Entry) appendLeaf(b []byte) []byte {
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendInt(b, e.Seq, 10)
 	b = append(b, `,"at":"`...)

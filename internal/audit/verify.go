@@ -331,8 +331,10 @@ func (v *verifier) batch(ctx context.Context, from, to int64) fetched {
 		return b
 	}
 	b.hashes = make([]tlog.Hash, len(b.entries))
+	var leaf []byte
 	for i := range b.entries {
-		b.hashes[i] = tlog.RecordHash(b.entries[i].Leaf())
+		leaf = b.entries[i].appendLeaf(leaf[:0])
+		b.hashes[i] = tlog.RecordHash(leaf)
 	}
 	return b
 }
