@@ -332,14 +332,18 @@ func getContainer(ctx context.Context, q store.Querier, where string, args ...an
 	return c, err
 }
 
-// unitContainers loads the containers of a unit by digital id.
+// unitContainers loads the containers of a unit by digital id; with
+// unitID "", of any unit.
 func unitContainers(ctx context.Context, q store.Querier, unitID string, ids []string) (map[string]Container, error) {
 	out := make(map[string]Container, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	query, args, err := store.In(`SELECT `+containerColumns+` FROM containers c WHERE c.unit_id = ? AND c.digital_id IN (?)`,
-		unitID, ids)
+	cond, args := `c.digital_id IN (?)`, []any{ids}
+	if unitID != "" {
+		cond, args = `c.unit_id = ? AND `+cond, []any{unitID, ids}
+	}
+	query, args, err := store.In(`SELECT `+containerColumns+` FROM containers c WHERE `+cond, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -34,21 +34,16 @@ type Chain struct {
 // digital ids, in two queries; an unknown id is left out. It does not
 // scope: the trace checks that the caller may see each container's unit.
 func ContainerChains(ctx context.Context, q store.Querier, ids []string) (map[string]Chain, error) {
-	out := make(map[string]Chain, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	query, args, err := store.In(`SELECT `+containerColumns+` FROM containers c WHERE c.digital_id IN (?)`, ids)
+	cs, err := unitContainers(ctx, q, "", ids)
 	if err != nil {
 		return nil, err
 	}
-	var cs []Container
-	if err := store.Select(ctx, q, &cs, query, args...); err != nil {
-		return nil, err
+	out := make(map[string]Chain, len(cs))
+	for id, c := range cs {
+		out[id] = Chain{Container: c}
 	}
-	for _, c := range cs {
-		c.derive()
-		out[c.DigitalID] = Chain{Container: c}
+	if len(out) == 0 {
+		return out, nil
 	}
 	var rows []struct {
 		DigitalID    string    `db:"digital_id"`
@@ -64,7 +59,7 @@ func ContainerChains(ctx context.Context, q store.Querier, ids []string) (map[st
 		Handler      string    `db:"handler"`
 		AuditSeq     int64     `db:"audit_seq"`
 	}
-	query, args, err = store.In(`SELECT lc.digital_id, r.id, r.origin_id, r.kind, r.occurred_at, r.created_at, r.unit_id,
+	query, args, err := store.In(`SELECT lc.digital_id, r.id, r.origin_id, r.kind, r.occurred_at, r.created_at, r.unit_id,
 		r.batch_code, r.quantity_g, r.facility_code, r.handler, r.audit_seq FROM ledger_containers lc
 		JOIN ledger_records r ON r.origin_id = lc.record_id WHERE lc.digital_id IN (?) ORDER BY r.audit_seq`, ids)
 	if err != nil {
