@@ -229,7 +229,7 @@ func ListQuery(p auth.Principal, f Filter, n int) (string, []any) {
 	for i, w := range ways {
 		if f.WasteCode != "" {
 			if w.from == byManifests {
-				w.from, w.id = "manifest_lines fl JOIN manifests m ON m.id = fl.manifest_id", "fl.manifest_id"
+				w.from, w.id, w.many = "manifest_lines fl JOIN manifests m ON m.id = fl.manifest_id", "fl.manifest_id", true
 				w.and("fl.waste_code = ?", f.WasteCode)
 			} else {
 				w.and("EXISTS (SELECT 1 FROM manifest_lines fl WHERE fl.waste_code = ? AND fl.manifest_id = m.id)", f.WasteCode)
@@ -266,8 +266,8 @@ func ListQuery(p auth.Principal, f Filter, n int) (string, []any) {
 			w.and(w.id+" < ?", f.After)
 		}
 		distinct := ""
-		if w.from != byManifests {
-			distinct = "DISTINCT " // a manifest has several lines of a code or legs of a carrier
+		if w.many {
+			distinct = "DISTINCT "
 		}
 		union = append(union, fmt.Sprintf("SELECT id FROM (SELECT %s%s AS id FROM %s WHERE %s ORDER BY %s DESC LIMIT ?) AS w%d",
 			distinct, w.id, w.from, strings.Join(w.where, " AND "), w.id, i))
@@ -287,6 +287,7 @@ type path struct {
 	where    []string
 	args     []any
 	wide     bool // every manifest, past the draft or not
+	many     bool // the driving table may name a manifest twice: lines of one code, legs of one carrier
 }
 
 func (w *path) and(c string, a ...any) { w.where, w.args = append(w.where, c), append(w.args, a...) }
@@ -315,7 +316,7 @@ func paths(p auth.Principal) []path {
 		seen := "(m.status <> 'draft' OR m.consignor_unit_id = ?)"
 		return []path{m("m.consignor_unit_id = ?", u), m("m.receiver_unit_id = ? AND "+seen, u, u),
 			{from: "manifest_carriers mc JOIN manifests m ON m.id = mc.manifest_id", id: "mc.manifest_id",
-				where: []string{"mc.carrier_unit_id = ? AND " + seen}, args: []any{u, u}}}
+				where: []string{"mc.carrier_unit_id = ? AND " + seen}, args: []any{u, u}, many: true}}
 	}
 	return nil
 }
