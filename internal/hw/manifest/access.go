@@ -229,7 +229,8 @@ func ListQuery(p auth.Principal, f Filter, n int) (string, []any) {
 	for i, w := range ways {
 		if f.WasteCode != "" {
 			if w.from == byManifests {
-				w.from, w.id, w.many = "manifest_lines fl JOIN manifests m ON m.id = fl.manifest_id", "fl.manifest_id", true
+				w.from, w.id = "manifest_lines fl JOIN manifests m ON m.id = fl.manifest_id", "fl.manifest_id"
+				w.many = true
 				w.and("fl.waste_code = ?", f.WasteCode)
 			} else {
 				w.and("EXISTS (SELECT 1 FROM manifest_lines fl WHERE fl.waste_code = ? AND fl.manifest_id = m.id)", f.WasteCode)
@@ -305,7 +306,8 @@ func paths(p auth.Principal) []path {
 	case p.Role == auth.Regulator:
 		r := p.RegionCode
 		park := func(party string) path {
-			return path{from: "units pu JOIN manifests m ON m." + party + " = pu.id", id: "m.id", where: []string{"pu.park_code = ? AND m.status <> 'draft'"}, args: []any{r}}
+			return path{from: "units pu JOIN manifests m ON m." + party + " = pu.id", id: "m.id",
+				where: []string{"pu.park_code = ? AND m.status <> 'draft'"}, args: []any{r}}
 		}
 		return []path{m("m.region_code = ? AND m.status <> 'draft'", r), m("m.receiver_region_code = ? AND m.status <> 'draft'", r),
 			park("consignor_unit_id"), park("receiver_unit_id")}
