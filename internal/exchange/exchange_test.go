@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"testing"
 
@@ -257,6 +258,33 @@ func TestImportExport(t *testing.T) {
 			res, err = exchange.Import(ctx, k, admin, book(t, []any{"编码", "数量（吨）", "备注"}, []any{"C-1", "0.2", "第一"}, []any{"C-2", "1234567.123456", ""}))
 			if err != nil || res.Updated != 1 || res.Unchanged != 1 {
 				t.Fatalf("update: %+v %v", res, err)
+			}
+		})
+
+		t.Run("an export beyond a sheet's rows goes on over further sheets", func(t *testing.T) {
+			defer func(n int) { exchange.SheetRows = n }(exchange.SheetRows)
+			exchange.SheetRows = 2 // the header and one row a sheet
+			var b bytes.Buffer
+			if err := exchange.WriteExport(ctx, k, admin, 2026, &b); err != nil {
+				t.Fatal(err)
+			}
+			f, _ := excelize.OpenReader(bytes.NewReader(b.Bytes()))
+			n := count(t, db)
+			var codes []string
+			for i := 1; i <= n; i++ {
+				sheet := "测试物品"
+				if i > 1 {
+					sheet = fmt.Sprintf("测试物品 (%d)", i)
+				}
+				rows, err := f.GetRows(sheet)
+				if err != nil || len(rows) != 2 || rows[0][0] != "编码" {
+					t.Fatalf("sheet %s: %v %v", sheet, rows, err)
+				}
+				codes = append(codes, rows[1][0])
+			}
+			idx, _ := f.GetSheetIndex(fmt.Sprintf("测试物品 (%d)", n+1))
+			if n < 3 || len(slices.Compact(slices.Sorted(slices.Values(codes)))) != n || idx >= 0 {
+				t.Fatalf("%d rows over sheets %v: %v", n, f.GetSheetList(), codes)
 			}
 		})
 

@@ -271,6 +271,10 @@ func newWorkbook(ctx context.Context, k Kind) (f *excelize.File, cols []Column, 
 	return f, cols, data, st, nil
 }
 
+// SheetRows is how many rows, the header's included, an export puts on one
+// sheet: Excel's limit.
+var SheetRows = excelize.TotalRows
+
 // WriteExport writes the rows of a year that p may see to w, with the
 // template's header row, through excelize's stream writer: rows go to a
 // temporary file as they come, so memory stays flat however many there
@@ -281,18 +285,6 @@ func WriteExport(ctx context.Context, k Kind, p auth.Principal, year int, w io.W
 		return err
 	}
 	defer f.Close()
-	sw, err := f.NewStreamWriter(data)
-	if err != nil {
-		return err
-	}
-	for i, c := range cols {
-		if err := sw.SetColWidth(i+1, i+1, width(c)); err != nil {
-			return err
-		}
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return err
-	}
 	head := make([]any, len(cols))
 	for i, c := range cols {
 		style := st.header
@@ -301,12 +293,52 @@ func WriteExport(ctx context.Context, k Kind, p auth.Principal, year int, w io.W
 		}
 		head[i] = excelize.Cell{StyleID: style, Value: c.Header}
 	}
-	if err := sw.SetRow("A1", head); err != nil {
+	// A sheet holds SheetRows rows at most (Excel's own limit); a year of a
+	// province's ledger goes on over further sheets, each with the header:
+	// data, data (2), …
+	var sw *excelize.StreamWriter
+	sheets, n := 0, 0
+	next := func() error {
+		if sw != nil {
+			if err := sw.Flush(); err != nil {
+				return err
+			}
+		}
+		sheets++
+		name := data
+		if sheets > 1 {
+			suffix := fmt.Sprintf(" (%d)", sheets)
+			r := []rune(data)
+			name = string(r[:min(len(r), 31-len(suffix))]) + suffix
+			if _, err := f.NewSheet(name); err != nil {
+				return err
+			}
+		}
+		var err error
+		if sw, err = f.NewStreamWriter(name); err != nil {
+			return err
+		}
+		for i, c := range cols {
+			if err := sw.SetColWidth(i+1, i+1, width(c)); err != nil {
+				return err
+			}
+		}
+		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+			return err
+		}
+		n = 1
+		return sw.SetRow("A1", head)
+	}
+	if err := next(); err != nil {
 		return err
 	}
-	n := 1
 	vals := make([]any, len(cols))
 	err = k.Export(ctx, p, year, func(cells []string) error {
+		if n == SheetRows {
+			if err := next(); err != nil {
+				return err
+			}
+		}
 		n++
 		clear(vals)
 		for i := range min(len(cells), len(vals)) {

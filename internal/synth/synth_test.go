@@ -115,3 +115,34 @@ func TestGenerate(t *testing.T) {
 		})
 	}
 }
+
+// TestGenerateProvince writes a small set of the province's shape, whose
+// units lie in Anhui's other cities too: every phase must pass, and the
+// city's own records (stream ledgers, medical institutions) name only
+// Huaibei's units.
+func TestGenerateProvince(t *testing.T) {
+	now := time.Date(2026, 10, 15, 15, 0, 0, 0, calendar.Zone).UTC()
+	opt := synth.Options{Scale: synth.Scale{Name: "province", Units: 400, Manifests: 600}, Seed: 3, Now: now, Workers: 6}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := server.Prepare(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := synth.Generate(ctx, db, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var outside, hospitals int
+		q := db.Reader()
+		if err := store.Get(ctx, q, &outside, `SELECT count(*) FROM units WHERE region_code NOT LIKE '3406%'`); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Get(ctx, q, &hospitals, `SELECT count(*) FROM units WHERE region_code NOT LIKE '3406%'
+			AND industry_code IN ('8411', '8421')`); err != nil {
+			t.Fatal(err)
+		}
+		if outside == 0 || hospitals == 0 || rep.Manifests == 0 {
+			t.Fatalf("%d units outside Huaibei, %d of them hospitals or clinics; report %+v", outside, hospitals, rep)
+		}
+	})
+}
