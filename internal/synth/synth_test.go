@@ -55,13 +55,7 @@ func TestGenerate(t *testing.T) {
 	for run := range 3 - len(storetest.Engines()) {
 		storetest.Each(t, func(t *testing.T, db *store.DB) {
 			ctx := context.Background()
-			if err := server.Prepare(ctx, db); err != nil {
-				t.Fatal(err)
-			}
-			rep, err := synth.Generate(ctx, db, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rep := generate(t, db, opt)
 			if rep.Units != 90 || rep.Plans == 0 || rep.Manifests < 500 || rep.Manifests > 900 {
 				t.Fatalf("report %+v", rep)
 			}
@@ -125,13 +119,7 @@ func TestGenerateProvince(t *testing.T) {
 	opt := synth.Options{Scale: synth.Scale{Name: "province", Units: 400, Manifests: 600}, Seed: 3, Now: now, Workers: 6}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		if err := server.Prepare(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		rep, err := synth.Generate(ctx, db, opt)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := generate(t, db, opt)
 		var outside, hospitals int
 		q := db.Reader()
 		if err := store.Get(ctx, q, &outside, `SELECT count(*) FROM units WHERE region_code NOT LIKE '3406%'`); err != nil {
@@ -145,4 +133,18 @@ func TestGenerateProvince(t *testing.T) {
 			t.Fatalf("%d units outside Huaibei, %d of them hospitals or clinics; report %+v", outside, hospitals, rep)
 		}
 	})
+}
+
+// generate prepares db as the server would and writes a set into it.
+func generate(t *testing.T, db *store.DB, opt synth.Options) synth.Report {
+	t.Helper()
+	ctx := context.Background()
+	if err := server.Prepare(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := synth.Generate(ctx, db, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }
