@@ -37,8 +37,8 @@ const (
 )
 
 // TestPageServerTime requests every main page as the viewers that use it
-// and fails when a page's median server time, measured around the whole
-// handler in process, is over the budget. It runs on the full demo on each
+// and fails when a page's server time, measured around the whole handler in
+// process, is over the budget. It runs on the full demo on each
 // engine, or on the database WUFEI_PAGES_DB names (docs/ui.md).
 func TestPageServerTime(t *testing.T) {
 	if u := os.Getenv(envPagesDB); u != "" {
@@ -275,9 +275,17 @@ func timePages(t *testing.T, h http.Handler, db *store.DB, strict bool) {
 		if r.status != http.StatusOK {
 			t.Errorf("%s %s: status %d", p.who, p.path, r.status)
 		}
-		if r.median > pageBudget {
-			t.Errorf("%s %s: %v server time (median of %d), over the %v budget", p.who, p.path,
-				r.median.Round(time.Millisecond), pageRuns, pageBudget)
+		// On a given database every request counts, the first included:
+		// it computes what no memo holds yet, and is what a user waits for
+		// after a restart. On the demo, shared with the rest of the test
+		// run, the median does.
+		worst, of := r.median, fmt.Sprintf("median of %d", pageRuns)
+		if !strict {
+			worst, of = r.max, fmt.Sprintf("slowest of %d", pageRuns)
+		}
+		if worst > pageBudget {
+			t.Errorf("%s %s: %v server time (%s), over the %v budget", p.who, p.path,
+				worst.Round(time.Millisecond), of, pageBudget)
 		}
 	}
 	if strict && len(rows) < 60 {
