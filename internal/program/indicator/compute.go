@@ -70,7 +70,7 @@ const (
 
 // groups lists the groups with the audit entries that make them stale.
 // Units are in both: a unit joining a park moves its records and cells.
-// Entities are compared as entity || '' so that no engine drives the check
+// Entities are compared as entity || ” so that no engine drives the check
 // through the entity index, which cannot bound it by sequence number: the
 // range between a mark and the head is the short way (a city-wide check read
 // every manifest and ledger entry of the log through the index).
