@@ -70,10 +70,11 @@ const (
 
 // groups lists the groups with the audit entries that make them stale.
 // Units are in both: a unit joining a park moves its records and cells.
-// Entities are compared as entity || ” so that no engine drives the check
-// through the entity index, which cannot bound it by sequence number: the
-// range between a mark and the head is the short way (a city-wide check read
-// every manifest and ledger entry of the log through the index).
+// Entities are compared concatenated with the empty string, so that no
+// engine drives the check through the entity index, which cannot bound it by
+// sequence number: the range between a mark and the head is the short way (a
+// city-wide check read every manifest and ledger entry of the log through the
+// index).
 var groups = []struct{ name, relevant string }{
 	{groupRecords, `entity || '' IN ('ledger_record', 'manifest', 'unit', 'stream_med_waste')`},
 	{groupCells, `(entity LIKE '%cell%' OR entity || '' = 'unit')`},
