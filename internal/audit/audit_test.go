@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -684,4 +685,51 @@ func twoHandles(t *testing.T, e storetest.Engine) {
 	}
 	checkChain(t, db, int(kept.Load()))
 	mustVerify(t, db, "")
+}
+
+// On SQLite Verify reads an entry's text fields packed in one column,
+// separated by NUL bytes. Fields that hold the separator themselves, or a
+// time written in another form, must still verify through the
+// field-by-field read, and a change to such an entry must still be found.
+func TestVerifyPackedFields(t *testing.T) {
+	db, _ := storetest.SQLite(t)
+	odd := audit.Actor{UserID: "u-\x00-2", Username: "李\x00四", Role: "admin", UnitID: "u0"}
+	for i := range 1500 {
+		a := actor
+		if i%700 == 3 {
+			a = odd
+		}
+		if err := db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := audit.Append(ctx, tx, a, rec(i))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	verify := func(what string, ok bool, seq int64) {
+		t.Helper()
+		rep, err := audit.Verify(ctx, db, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.OK != ok || !ok && (rep.Code != audit.ProblemHash || rep.Seq != seq) || ok && rep.Entries != 1500 {
+			t.Fatalf("%s: %+v", what, rep)
+		}
+	}
+	verify("separators in fields", true, 0)
+
+	dropTriggers(t, db)
+	var at string
+	if err := store.Get(ctx, db.Reader(), &at, `SELECT at || '' FROM audit_entries WHERE seq = 1200`); err != nil {
+		t.Fatal(err)
+	}
+	tm, err := time.Parse("2006-01-02 15:04:05.999999999-07:00", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, db, `UPDATE audit_entries SET at = ? WHERE seq = 1200`, tm.Format(time.RFC3339Nano))
+	verify("the same time in another form", true, 0)
+
+	exec(t, db, `UPDATE audit_entries SET actor_username = ? WHERE seq = 704`, "李\x00五")
+	verify("a field holding the separator, changed", false, 704)
 }
