@@ -68,7 +68,7 @@ func exchangeSetup(ctx context.Context, dbURL, kindName, as string) (*store.DB, 
 		if as != "" {
 			return fail(fmt.Errorf("没有用户 %q", as))
 		}
-		return fail(errors.New("数据库中没有平台管理员账号；请用 --as 指定以哪个用户的身份导入或导出"))
+		return fail(errors.New("数据库中没有平台管理员账号；请先用 wufei admin create 创建，或用 --as 指定以哪个用户的身份导入或导出"))
 	}
 	if err != nil {
 		return fail(err)

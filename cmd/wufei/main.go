@@ -2,6 +2,7 @@
 //
 //	wufei serve [--addr 127.0.0.1:8080] [--db sqlite:./data/wufei.db] [--demo]
 //	wufei migrate [--db …]
+//	wufei admin create --username NAME [--db …] < password-file
 //	wufei catalog import [--db …] FILE.csv
 //	wufei audit verify [--db …] [--key FILE]
 //	wufei import KIND FILE.xlsx [--db …] [--as USER] [--json]
@@ -60,6 +61,7 @@ const usage = `wufei — 淮北市“无废城市”一张网
 用法 / usage:
   wufei serve [--addr ADDR] [--db URL] [--demo]   run the platform
   wufei migrate [--db URL]                        bring the schema up to date
+  wufei admin create --username NAME [--db URL]   add a platform administrator (password on stdin)
   wufei catalog import [--db URL] FILE.csv        load the full national HW list
   wufei audit verify [--db URL] [--key FILE]      check the audit log
   wufei import KIND FILE.xlsx [--db URL] [--as USER] [--json]
@@ -98,6 +100,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer db.Close()
 		fmt.Fprintln(stdout, "schema up to date")
 		return nil
+	case "admin":
+		if len(args) < 2 || args[1] != "create" {
+			fmt.Fprint(stderr, usage)
+			return exitError(2)
+		}
+		return adminCreateCmd(ctx, args[2:], stdout, stderr)
 	case "catalog":
 		if len(args) < 2 || args[1] != "import" {
 			fmt.Fprint(stderr, usage)

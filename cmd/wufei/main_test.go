@@ -5,12 +5,15 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"wufei/internal/auth"
 	"wufei/internal/server"
+	"wufei/internal/store"
 	"wufei/internal/store/storetest"
 )
 
@@ -108,5 +111,46 @@ func TestCatalogImportCommand(t *testing.T) {
 	out.Reset()
 	if err := run(ctx, []string{"catalog", "import", "--db", url, good}, &out, &errb); err != nil || !strings.Contains(out.String(), "loaded 1") {
 		t.Fatalf("good file: %v %s %s", err, out.String(), errb.String())
+	}
+}
+
+// A new deployment's first administrator comes from the console: the
+// password on standard input, the account audited, and the log-in works.
+func TestAdminCreate(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db, url := e.Open(t)
+			defer func(r io.Reader) { stdin = r }(stdin)
+			var out, errb bytes.Buffer
+			stdin = strings.NewReader("short\n")
+			if err := run(ctx, []string{"admin", "create", "--db", url, "--username", "ops"}, &out, &errb); err == nil ||
+				!strings.Contains(err.Error(), "password_short") {
+				t.Fatalf("a short password: %v", err)
+			}
+			stdin = strings.NewReader("a long enough secret\n")
+			if err := run(ctx, []string{"admin", "create", "--db", url, "--username", "o p"}, &out, &errb); err == nil ||
+				!strings.Contains(err.Error(), "username_invalid") {
+				t.Fatalf("a bad user name: %v", err)
+			}
+			stdin = strings.NewReader("a long enough secret\n")
+			if err := run(ctx, []string{"admin", "create", "--db", url, "--username", "ops"}, &out, &errb); err != nil {
+				t.Fatalf("create: %v %s", err, errb.String())
+			}
+			s, err := auth.NewService(db).Login(ctx, "ops", "a long enough secret")
+			if err != nil || s.User.Role != auth.Admin {
+				t.Fatalf("log-in as the new administrator: %+v %v", s.User, err)
+			}
+			var actor string
+			if err := store.Get(ctx, db.Reader(), &actor, `SELECT actor_username FROM audit_entries
+				WHERE action = 'user.create' AND entity_id = ?`, s.User.ID); err != nil || actor != "system" {
+				t.Fatalf("audit entry: %q %v", actor, err)
+			}
+			stdin = strings.NewReader("a long enough secret\n")
+			if err := run(ctx, []string{"admin", "create", "--db", url, "--username", "OPS"}, &out, &errb); err == nil ||
+				!strings.Contains(err.Error(), "username_taken") {
+				t.Fatalf("the same name again: %v", err)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 
@@ -68,6 +69,10 @@ type NewUser struct {
 	RegionCode   string `json:"region_code,omitempty"`
 }
 
+// usernameRe is NewUser's username pattern, checked here too for callers
+// other than the API (the console, generators).
+var usernameRe = regexp.MustCompile(`^[a-zA-Z0-9_.-]{2,64}$`)
+
 // CreateUser adds an account. Admins create any account; a unit admin
 // creates members and drivers of its own unit.
 func (s *Service) CreateUser(ctx context.Context, p Principal, in NewUser) (User, error) {
@@ -82,6 +87,9 @@ func (s *Service) createUser(ctx context.Context, p Principal, in NewUser, hashO
 		return User{}, errs.E(errs.Forbidden, "forbidden", "无权创建该账号")
 	}
 	var v errs.Validation
+	if !usernameRe.MatchString(in.Username) {
+		v.Add("username", "username_invalid", "用户名为 2–64 位字母、数字、下划线、点或连字符")
+	}
 	if !in.Role.Valid() {
 		v.Add("role", "role_unknown", "未知角色")
 	}
