@@ -47,9 +47,14 @@ const from = ` FROM manifests m JOIN units cu ON cu.id = m.consignor_unit_id JOI
 
 // load reads a manifest the principal may see, with its lines and legs.
 func (s *Service) load(ctx context.Context, q store.Querier, p auth.Principal, id string) (Manifest, error) {
+	return s.loadBy(ctx, q, p, "m.id", id)
+}
+
+// loadBy is load by a unique column: the id, or the number.
+func (s *Service) loadBy(ctx context.Context, q store.Querier, p auth.Principal, col, key string) (Manifest, error) {
 	cond, args := scope(p)
 	var m Manifest
-	err := store.Get(ctx, q, &m, `SELECT `+columns+from+` WHERE m.id = ? AND `+cond, append([]any{id}, args...)...)
+	err := store.Get(ctx, q, &m, `SELECT `+columns+from+` WHERE `+col+` = ? AND `+cond, append([]any{key}, args...)...)
 	if errors.Is(err, store.ErrNotFound) {
 		return m, errs.E(errs.NotFound, "manifest_not_found", "联单不存在或无权查看")
 	}
@@ -58,16 +63,16 @@ func (s *Service) load(ctx context.Context, q store.Querier, p auth.Principal, i
 	}
 	if err := store.Select(ctx, q, &m.Lines, `SELECT line_no, waste_code, category, name, official_name, quantity_g, form,
 		characteristics, packaging, package_count, container_ids, received_g, accepted_g, refused_g, refusal_reason, method,
-		approval_id FROM manifest_lines WHERE manifest_id = ? ORDER BY line_no`, id); err != nil {
+		approval_id FROM manifest_lines WHERE manifest_id = ? ORDER BY line_no`, m.ID); err != nil {
 		return m, err
 	}
 	if err := store.Select(ctx, q, &m.Carriers, `SELECT mc.leg, mc.carrier_unit_id, u.name AS carrier_name, mc.vehicle_plate,
 		mc.picked_up_at FROM manifest_carriers mc JOIN units u ON u.id = mc.carrier_unit_id WHERE mc.manifest_id = ?
-		ORDER BY mc.leg`, id); err != nil {
+		ORDER BY mc.leg`, m.ID); err != nil {
 		return m, err
 	}
 	if err := store.Select(ctx, q, &m.Steps, `SELECT step, action, status, at, actor_user_id, actor_username, actor_unit_id,
-		audit_seq FROM manifest_steps WHERE manifest_id = ? ORDER BY step`, id); err != nil {
+		audit_seq FROM manifest_steps WHERE manifest_id = ? ORDER BY step`, m.ID); err != nil {
 		return m, err
 	}
 	m.finish()
@@ -81,15 +86,7 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id string) (Manifes
 
 // GetByNumber returns a manifest by its number.
 func (s *Service) GetByNumber(ctx context.Context, p auth.Principal, number string) (Manifest, error) {
-	var id string
-	err := store.Get(ctx, s.db.Reader(), &id, `SELECT id FROM manifests WHERE number = ?`, number)
-	if errors.Is(err, store.ErrNotFound) {
-		return Manifest{}, errs.E(errs.NotFound, "manifest_not_found", "联单不存在或无权查看")
-	}
-	if err != nil {
-		return Manifest{}, err
-	}
-	return s.Get(ctx, p, id)
+	return s.loadBy(ctx, s.db.Reader(), p, "m.number", number)
 }
 
 // may checks that the principal is the party who performs action on m now:
