@@ -206,7 +206,8 @@ func rawList(ctx context.Context, q store.Querier, p auth.Principal, f manifest.
 	return nil
 }
 
-// rawTrace reads a manifest by number with its lines, legs and steps.
+// rawTrace reads a manifest by number with its lines, legs and steps, then its
+// containers and the ledger records naming them, as the trace does.
 func rawTrace(ctx context.Context, q store.Querier, number string) error {
 	var id string
 	if _, err := drain(ctx, q, `SELECT `+manifestColumns+manifestFrom+` WHERE m.number = ?`, []any{number},
@@ -246,9 +247,7 @@ func rawTrace(ctx context.Context, q store.Querier, number string) error {
 			return err
 		}
 	}
-	_, err := drain(ctx, q, `SELECT id, name FROM units WHERE id = (SELECT consignor_unit_id FROM manifests WHERE id = ?)`,
-		[]any{id}, nil)
-	return err
+	return nil
 }
 
 // rawProof reads entry seq and the latest checkpoint, and proves the entry

@@ -169,12 +169,22 @@ func (s *Service) Trace(ctx context.Context, p auth.Principal, ref string, proof
 	return t, nil
 }
 
-// nameParties fills the names the chain did not carry, in one query.
+// nameParties fills the names the chain did not carry: from another role
+// of the same unit (a generator is most often the manifest's consignor),
+// else in one query.
 func nameParties(ctx context.Context, q store.Querier, ps []Party) error {
-	var ids []string
+	known := map[string]string{}
 	for _, p := range ps {
+		if p.Name != "" {
+			known[p.UnitID] = p.Name
+		}
+	}
+	var ids []string
+	for i, p := range ps {
 		if p.Name == "" {
-			ids = append(ids, p.UnitID)
+			if ps[i].Name = known[p.UnitID]; ps[i].Name == "" {
+				ids = append(ids, p.UnitID)
+			}
 		}
 	}
 	if len(ids) == 0 {

@@ -93,6 +93,15 @@ func TestTraceFromContainerAndBatch(t *testing.T) {
 			if len(tr.Manifests) != 1 || tr.Manifests[0].Number != m.Number {
 				t.Fatalf("%s: manifests %v", ref, tr.Manifests)
 			}
+			roles := map[string]bool{}
+			for _, p := range tr.Parties {
+				if roles[p.Role] = true; p.Name == "" {
+					t.Fatalf("%s: party without a name: %+v", ref, p)
+				}
+			}
+			if len(roles) != 4 {
+				t.Fatalf("%s: parties %+v", ref, tr.Parties)
+			}
 			if _, err := svc.Trace(ctx, sthjj, ref, false); err != nil {
 				t.Fatalf("%s as the regulator: %v", ref, err)
 			}
