@@ -377,7 +377,7 @@ func (v *verifier) entries(ctx context.Context, from, to int64, packed bool) ([]
 		if err := rows.Scan(&e.Seq, &text, &e.PrevHash, &e.Hash); err != nil {
 			return err
 		}
-		var f [11]string
+		var f [10]string
 		for i := range 10 {
 			var ok bool
 			if f[i], text, ok = strings.Cut(text, "\x00"); !ok {
