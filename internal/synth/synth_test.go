@@ -135,6 +135,30 @@ func TestGenerateProvince(t *testing.T) {
 	})
 }
 
+// TestGenerateNation writes a small set of the nation's shape, whose units
+// lie in every province: every phase must pass, units of other provinces
+// are written with their province's code, and the manifests complete.
+func TestGenerateNation(t *testing.T) {
+	now := time.Date(2026, 10, 15, 15, 0, 0, 0, calendar.Zone).UTC()
+	opt := synth.Options{Scale: synth.Scale{Name: "nation", Units: 600, Manifests: 600}, Seed: 5, Now: now, Workers: 6}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		rep := generate(t, db, opt)
+		var provinces, completed int
+		q := db.Reader()
+		if err := store.Get(ctx, q, &provinces, `SELECT count(DISTINCT substr(region_code, 1, 2)) FROM units
+			WHERE region_code NOT LIKE '34%'`); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Get(ctx, q, &completed, `SELECT count(*) FROM manifests WHERE status = 'completed'`); err != nil {
+			t.Fatal(err)
+		}
+		if provinces < 10 || completed == 0 || rep.Manifests == 0 {
+			t.Fatalf("units in %d other provinces, %d manifests completed; report %+v", provinces, completed, rep)
+		}
+	})
+}
+
 // generate prepares db as the server would and writes a set into it.
 func generate(t *testing.T, db *store.DB, opt synth.Options) synth.Report {
 	t.Helper()
