@@ -41,8 +41,7 @@ func adminCreateCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer db.Close()
-	console := auth.Principal{UserID: "system", Username: "system", Role: auth.Admin}
-	u, err := auth.NewService(db).CreateUser(ctx, console, auth.NewUser{Username: *username, DisplayName: *name,
+	u, err := auth.NewService(db).CreateUser(ctx, auth.System, auth.NewUser{Username: *username, DisplayName: *name,
 		Password: password, Role: auth.Admin})
 	if err != nil {
 		return err

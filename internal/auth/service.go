@@ -69,6 +69,11 @@ type NewUser struct {
 	RegionCode   string `json:"region_code,omitempty"`
 }
 
+// System is the platform acting on its own, as an administrator: seeding
+// the demo, generating data sets, the console's commands. Its audit entries
+// name "system".
+var System = Principal{UserID: "system", Username: "system", Role: Admin}
+
 // usernameRe is NewUser's username pattern, checked here too for callers
 // other than the API (the console, generators).
 var usernameRe = regexp.MustCompile(`^[a-zA-Z0-9_.-]{2,64}$`)

@@ -225,7 +225,7 @@ func activity(ctx context.Context, db *store.DB, extra int) error {
 	a := &act{ctx: ctx, db: db, r: rand.New(rand.NewPCG(340600, 2026)), now: now, year: y,
 		start: time.Date(y, 1, 1, 0, 0, 0, 0, calendar.Zone).UTC(), reg: registry.NewService(db), auth: auth.NewService(db),
 		led: ledger.NewService(db), man: manifest.NewService(db), plans: plan.NewService(db), appr: approval.NewService(db),
-		admin: system, receivers: map[string]*party{}, stock: map[string][]stored{}}
+		admin: auth.System, receivers: map[string]*party{}, stock: map[string][]stored{}}
 	for _, f := range []func(){a.load, a.addReceivers, a.pickActive, a.filePlans, a.addApprovals, a.generate, a.inHouse,
 		a.transfer, a.declare, a.checks} {
 		if a.err != nil {

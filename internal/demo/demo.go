@@ -55,8 +55,6 @@ var ActivityLogins = []Login{
 	{"xzrecycle", "unit_admin", "江苏省的利用单位（跨省转移）"},
 }
 
-var system = auth.Principal{UserID: "system", Username: "system", Role: auth.Admin}
-
 // Seeded reports whether the database already holds accounts, in which case
 // Seed leaves it alone.
 func Seeded(ctx context.Context, db *store.DB) (bool, error) {
@@ -157,7 +155,7 @@ func (s *seeder) unit(in registry.NewUnit) registry.Unit {
 	if s.err != nil {
 		return registry.Unit{}
 	}
-	u, err := s.reg.CreateUnit(s.ctx, system, in)
+	u, err := s.reg.CreateUnit(s.ctx, auth.System, in)
 	s.fail(in.Name, err)
 	return u
 }
@@ -166,7 +164,7 @@ func (s *seeder) facility(u registry.Unit, code, kind, name, method string, capT
 	if s.err != nil {
 		return
 	}
-	_, err := s.reg.CreateFacility(s.ctx, system, registry.NewFacility{UnitID: u.ID, Code: code, Kind: kind, Name: name,
+	_, err := s.reg.CreateFacility(s.ctx, auth.System, registry.NewFacility{UnitID: u.ID, Code: code, Kind: kind, Name: name,
 		Method: method, CapacityT: capT})
 	s.fail(name, err)
 }
@@ -176,7 +174,7 @@ func (s *seeder) vehicle(u registry.Unit, plate, permit, kind string, capT float
 		return
 	}
 	valid := day(2028, 12, 31)
-	_, err := s.reg.CreateVehicle(s.ctx, system, registry.NewVehicle{UnitID: u.ID, Plate: plate, PermitNo: permit, Kind: kind,
+	_, err := s.reg.CreateVehicle(s.ctx, auth.System, registry.NewVehicle{UnitID: u.ID, Plate: plate, PermitNo: permit, Kind: kind,
 		CapacityT: capT, PermitValidTo: &valid})
 	s.fail(plate, err)
 }
@@ -185,7 +183,7 @@ func (s *seeder) licence(in registry.NewLicence) {
 	if s.err != nil {
 		return
 	}
-	_, err := s.reg.CreateLicence(s.ctx, system, in)
+	_, err := s.reg.CreateLicence(s.ctx, auth.System, in)
 	s.fail(in.Number, err)
 }
 
@@ -203,7 +201,7 @@ func (s *seeder) user(in auth.NewUser) {
 		return
 	}
 	in.Password = Password
-	_, err := s.auth.CreateUser(s.ctx, system, in)
+	_, err := s.auth.CreateUser(s.ctx, auth.System, in)
 	s.fail(in.Username, err)
 }
 

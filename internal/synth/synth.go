@@ -64,8 +64,6 @@ type Phase struct {
 	PerS    float64 `json:"per_s"`
 }
 
-var system = auth.Principal{UserID: "system", Username: "system", Role: auth.Admin}
-
 // Generate writes the data set into db, which must be prepared (migrated,
 // reference data loaded) and hold no units yet.
 func Generate(ctx context.Context, db *store.DB, opt Options) (Report, error) {

@@ -92,7 +92,7 @@ func (g *gen) accounts(ctx context.Context) (int, error) {
 		{Username: "sthjj", DisplayName: "市生态环境局固废科", Role: auth.Regulator, DepartmentID: dep.ID, RegionCode: auth.CityCode},
 	} {
 		u.Password = Password
-		if _, err := g.auth.CreateUser(ctx, system, u); err != nil {
+		if _, err := g.auth.CreateUser(ctx, auth.System, u); err != nil {
 			return 0, err
 		}
 	}
@@ -245,12 +245,12 @@ func (g *gen) unit(ctx context.Context, i int, hash string) error {
 	case receives:
 		in.Roles, in.IndustryCode, in.IndustryName = receiverKinds[s.kind].roles, "7724", "危险废物治理"
 	}
-	u, err := g.reg.CreateUnit(ctx, system, in)
+	u, err := g.reg.CreateUnit(ctx, auth.System, in)
 	if err != nil {
 		return fmt.Errorf("unit %d: %w", i, err)
 	}
 	facility := func(code, kind, name, method string, capT float64) error {
-		_, err := g.reg.CreateFacility(ctx, system, registry.NewFacility{UnitID: u.ID, Code: code, Kind: kind, Name: name,
+		_, err := g.reg.CreateFacility(ctx, auth.System, registry.NewFacility{UnitID: u.ID, Code: code, Kind: kind, Name: name,
 			Method: method, CapacityT: capT})
 		return err
 	}
@@ -260,7 +260,7 @@ func (g *gen) unit(ctx context.Context, i int, hash string) error {
 	case carries:
 		valid := time.Date(g.year+2, 12, 31, 0, 0, 0, 0, time.UTC)
 		for k := range 2 + r.IntN(3) {
-			if _, err = g.reg.CreateVehicle(ctx, system, registry.NewVehicle{UnitID: u.ID, Plate: s.plate(k),
+			if _, err = g.reg.CreateVehicle(ctx, auth.System, registry.NewVehicle{UnitID: u.ID, Plate: s.plate(k),
 				PermitNo: fmt.Sprintf("道路危险货物运输许可%s%06d-%d", s.place.code, i, k), Kind: []string{"厢式货车", "罐式货车"}[k%2],
 				CapacityT: 30, PermitValidTo: &valid}); err != nil {
 				break
@@ -272,7 +272,7 @@ func (g *gen) unit(ctx context.Context, i int, hash string) error {
 	if err != nil {
 		return fmt.Errorf("unit %d: %w", i, err)
 	}
-	user, err := g.auth.CreateUserHashed(ctx, system, auth.NewUser{Username: s.username(), DisplayName: s.contact,
+	user, err := g.auth.CreateUserHashed(ctx, auth.System, auth.NewUser{Username: s.username(), DisplayName: s.contact,
 		Role: auth.UnitAdmin, UnitID: u.ID}, hash)
 	if err != nil {
 		return fmt.Errorf("unit %d account: %w", i, err)
@@ -285,7 +285,7 @@ func (g *gen) unit(ctx context.Context, i int, hash string) error {
 func (g *gen) licence(ctx context.Context, u registry.Unit, s spec, x float64) error {
 	k := receiverKinds[s.kind]
 	capT := math.Round(20_000 + 80_000*x)
-	_, err := g.reg.CreateLicence(ctx, system, registry.NewLicence{UnitID: u.ID,
+	_, err := g.reg.CreateLicence(ctx, auth.System, registry.NewLicence{UnitID: u.ID,
 		Number: fmt.Sprintf("%s危废经许字%s%06d号", plateLetter[s.place.code[:2]], s.place.code, s.i), Issuer: "省级生态环境主管部门",
 		Kinds: k.kinds, CapacityT: capT, Scopes: k.scopes,
 		ValidFrom: time.Date(g.year-1, 1, 1, 0, 0, 0, 0, time.UTC), ValidTo: time.Date(g.year+4, 12, 31, 0, 0, 0, 0, time.UTC)})
@@ -302,12 +302,12 @@ func (g *gen) licence(ctx context.Context, u registry.Unit, s spec, x float64) e
 		if sc.Method[0] == 'R' {
 			kind = "utilisation"
 		}
-		if _, err := g.reg.CreateFacility(ctx, system, registry.NewFacility{UnitID: u.ID, Code: "CZ" + sc.Method, Kind: kind,
+		if _, err := g.reg.CreateFacility(ctx, auth.System, registry.NewFacility{UnitID: u.ID, Code: "CZ" + sc.Method, Kind: kind,
 			Name: k.name + "设施（" + sc.Method + "）", Method: sc.Method, CapacityT: capT}); err != nil {
 			return err
 		}
 	}
-	_, err = g.reg.CreateFacility(ctx, system, registry.NewFacility{UnitID: u.ID, Code: "ZC001", Kind: "storage",
+	_, err = g.reg.CreateFacility(ctx, auth.System, registry.NewFacility{UnitID: u.ID, Code: "ZC001", Kind: "storage",
 		Name: "危险废物贮存库", CapacityT: math.Round(capT / 20)})
 	return err
 }

@@ -13,14 +13,11 @@ import (
 	"wufei/internal/store"
 )
 
-// system is who writes the demo records.
-var system = auth.Principal{UserID: "system", Username: "system", Role: auth.Admin}
-
 // Seed writes rows of cells (in Fields order) as the demo's records,
 // through the kind's import, so that every rule and audit entry is real;
 // records stored as given already are left alone.
 func Seed(ctx context.Context, db *store.DB, spec *Spec, rows [][]string) error {
-	_, bad, err := New(db, spec).Import(ctx, system, Rows(rows...))
+	_, bad, err := New(db, spec).Import(ctx, auth.System, Rows(rows...))
 	if err == nil && len(bad) > 0 {
 		err = fmt.Errorf("row %d, %s: %s", bad[0].Row, bad[0].Column, bad[0].Reason)
 	}

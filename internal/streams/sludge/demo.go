@@ -24,8 +24,6 @@ var demoPlants = []struct {
 	{"MA2W0005", "淮北高新区污水处理厂", "340603", 400},
 }
 
-var system = auth.Principal{UserID: "system", Username: "system", Role: auth.Admin}
-
 // Demo registers the demo's sewage plants and seeds two years of their
 // monthly sludge records, all safely treated (the plan's 100 % is met).
 func Demo(ctx context.Context, db *store.DB) error {
@@ -34,7 +32,7 @@ func Demo(ctx context.Context, db *store.DB) error {
 	var rows [][]string
 	for _, pl := range demoPlants {
 		uscc := registry.MakeUSCC("12", pl.region, pl.body)
-		_, err := reg.CreateUnit(ctx, system, registry.NewUnit{USCC: uscc, Name: pl.name, RegionCode: pl.region,
+		_, err := reg.CreateUnit(ctx, auth.System, registry.NewUnit{USCC: uscc, Name: pl.name, RegionCode: pl.region,
 			Roles: []registry.UnitRole{registry.Generator}, IndustryCode: "4620", IndustryName: "污水处理及其再生利用"})
 		if err != nil && !errors.Is(err, store.ErrExists) {
 			return err
