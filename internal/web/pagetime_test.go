@@ -25,8 +25,9 @@ import (
 const (
 	// pageBudget is the most server time a page may take (issue 6).
 	pageBudget = 300 * time.Millisecond
-	// pageRuns is how often each page is timed; the median counts, so one
-	// request slowed by a collection or another process does not.
+	// pageRuns is how often each page is timed; on the demo the median
+	// counts, so one request slowed by a collection or another process
+	// does not.
 	pageRuns = 5
 	// envPagesDB names an existing database to time the pages on instead
 	// of the demo: a database URL, or the path of a SQLite file.
