@@ -37,7 +37,7 @@ func Demo(ctx context.Context, db *store.DB) error {
 	}
 	if err := store.Select(ctx, db.Reader(), &units, `SELECT uscc, industry_code FROM units
 		WHERE industry_code IN ('0610', '4411', '2520', '3011', '2614') AND region_code LIKE ? ORDER BY uscc`,
-		sheet.CityCode[:4]+"%"); err != nil {
+		sheet.InCity); err != nil {
 		return err
 	}
 	r := rand.New(rand.NewPCG(340600, 1))

@@ -26,7 +26,7 @@ func Demo(ctx context.Context, db *store.DB) error {
 	}
 	if err := store.Select(ctx, db.Reader(), &units, `SELECT id, uscc, name, region_code, industry_code FROM units
 		WHERE industry_code IN ('8411', '8421') AND region_code LIKE ? ORDER BY uscc`,
-		sheet.CityCode[:4]+"%"); err != nil {
+		sheet.InCity); err != nil {
 		return err
 	}
 	r := rand.New(rand.NewPCG(340600, 4))
@@ -113,7 +113,7 @@ func Demo(ctx context.Context, db *store.DB) error {
 	var centre []string
 	if err := store.Select(ctx, db.Reader(), &centre, `SELECT DISTINCT u.uscc FROM units u JOIN licences l ON l.unit_id = u.id
 		JOIN licence_scopes s ON s.licence_id = l.id WHERE s.category = 'HW01' AND u.region_code LIKE ? ORDER BY u.uscc`,
-		sheet.CityCode[:4]+"%"); err != nil {
+		sheet.InCity); err != nil {
 		return err
 	}
 	rows = nil

@@ -17,7 +17,11 @@ import (
 )
 
 // CityCode is Huaibei's region code.
-const CityCode = "340600"
+const CityCode = auth.CityCode
+
+// InCity is a LIKE pattern for the region codes of the city's counties,
+// parks and townships.
+var InCity = CityCode[:4] + "%"
 
 // Service keeps the records of one kind.
 type Service struct {
@@ -77,7 +81,7 @@ type unitRef struct {
 func loadRefs(ctx context.Context, q store.Querier) (*refs, error) {
 	var rs []region
 	if err := store.Select(ctx, q, &rs, `SELECT code, name, level, COALESCE(parent_code, '') AS parent_code FROM regions
-		WHERE code LIKE ? ORDER BY code`, CityCode[:4]+"%"); err != nil {
+		WHERE code LIKE ? ORDER BY code`, InCity); err != nil {
 		return nil, err
 	}
 	r := &refs{regions: make(map[string]region, len(rs)), units: map[string]unitRef{}}
