@@ -115,22 +115,12 @@ func TestGenerate(t *testing.T) {
 // city's own records (stream ledgers, medical institutions) name only
 // Huaibei's units.
 func TestGenerateProvince(t *testing.T) {
-	now := time.Date(2026, 10, 15, 15, 0, 0, 0, calendar.Zone).UTC()
-	opt := synth.Options{Scale: synth.Scale{Name: "province", Units: 400, Manifests: 600}, Seed: 3, Now: now, Workers: 6}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		rep := generate(t, db, opt)
-		var outside, hospitals int
-		q := db.Reader()
-		if err := store.Get(ctx, q, &outside, `SELECT count(*) FROM units WHERE region_code NOT LIKE '3406%'`); err != nil {
-			t.Fatal(err)
-		}
-		if err := store.Get(ctx, q, &hospitals, `SELECT count(*) FROM units WHERE region_code NOT LIKE '3406%'
-			AND industry_code IN ('8411', '8421')`); err != nil {
-			t.Fatal(err)
-		}
-		if outside == 0 || hospitals == 0 || rep.Manifests == 0 {
-			t.Fatalf("%d units outside Huaibei, %d of them hospitals or clinics; report %+v", outside, hospitals, rep)
+	generateShape(t, synth.Scale{Name: "province", Units: 400, Manifests: 600}, 3, []string{
+		`SELECT count(*) FROM units WHERE region_code NOT LIKE '3406%'`,
+		`SELECT count(*) FROM units WHERE region_code NOT LIKE '3406%' AND industry_code IN ('8411', '8421')`,
+	}, func(t *testing.T, rep synth.Report, n []int) {
+		if n[0] == 0 || n[1] == 0 || rep.Manifests == 0 {
+			t.Fatalf("%d units outside Huaibei, %d of them hospitals or clinics; report %+v", n[0], n[1], rep)
 		}
 	})
 }
@@ -139,23 +129,31 @@ func TestGenerateProvince(t *testing.T) {
 // lie in every province: every phase must pass, units of other provinces
 // are written with their province's code, and the manifests complete.
 func TestGenerateNation(t *testing.T) {
+	generateShape(t, synth.Scale{Name: "nation", Units: 600, Manifests: 600}, 5, []string{
+		`SELECT count(DISTINCT substr(region_code, 1, 2)) FROM units WHERE region_code NOT LIKE '34%'`,
+		`SELECT count(*) FROM manifests WHERE status = 'completed'`,
+	}, func(t *testing.T, rep synth.Report, n []int) {
+		if n[0] < 10 || n[1] == 0 || rep.Manifests == 0 {
+			t.Fatalf("units in %d other provinces, %d manifests completed; report %+v", n[0], n[1], rep)
+		}
+	})
+}
+
+// generateShape writes a small set of one scale's shape on each engine and
+// hands check the report and the answer of each count query.
+func generateShape(t *testing.T, scale synth.Scale, seed uint64, counts []string,
+	check func(t *testing.T, rep synth.Report, n []int)) {
 	now := time.Date(2026, 10, 15, 15, 0, 0, 0, calendar.Zone).UTC()
-	opt := synth.Options{Scale: synth.Scale{Name: "nation", Units: 600, Manifests: 600}, Seed: 5, Now: now, Workers: 6}
+	opt := synth.Options{Scale: scale, Seed: seed, Now: now, Workers: 6}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
 		rep := generate(t, db, opt)
-		var provinces, completed int
-		q := db.Reader()
-		if err := store.Get(ctx, q, &provinces, `SELECT count(DISTINCT substr(region_code, 1, 2)) FROM units
-			WHERE region_code NOT LIKE '34%'`); err != nil {
-			t.Fatal(err)
+		n := make([]int, len(counts))
+		for i, q := range counts {
+			if err := store.Get(context.Background(), db.Reader(), &n[i], q); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if err := store.Get(ctx, q, &completed, `SELECT count(*) FROM manifests WHERE status = 'completed'`); err != nil {
-			t.Fatal(err)
-		}
-		if provinces < 10 || completed == 0 || rep.Manifests == 0 {
-			t.Fatalf("units in %d other provinces, %d manifests completed; report %+v", provinces, completed, rep)
-		}
+		check(t, rep, n)
 	})
 }
 
