@@ -253,11 +253,15 @@ func (g *gen) ship(ctx context.Context, s spec, r *rand.Rand, at time.Time, perY
 			accepted := receipt[k].ReceivedT - refused
 			receipt[k].AcceptedT, receipt[k].RefusedT = &accepted, &refused
 			receipt[k].Reason = "部分包装破损渗漏，与联单申报不符，该部分拒收"
+		case fate < 0.030: // all refused: the manifest ends refused
+			none, all := 0.0, receipt[k].ReceivedT
+			receipt[k].AcceptedT, receipt[k].RefusedT = &none, &all
+			receipt[k].Reason = "废物类别与联单申报不符，超出本单位经营许可范围，全部拒收"
 		}
 	}
 	if ok, err := step(minutes(30, 20*60), func(ctx context.Context) (manifest.Manifest, error) {
 		return g.man.Receive(ctx, rp, m.ID, 0, receipt)
-	}); !ok || method == "" {
+	}); !ok || method == "" || m.Status == manifest.Refused {
 		return err
 	}
 	done := make([]manifest.CompletionLine, len(m.Lines))

@@ -59,7 +59,7 @@ func TestGenerate(t *testing.T) {
 			if rep.Units != 90 || rep.Plans == 0 || rep.Manifests < 500 || rep.Manifests > 900 {
 				t.Fatalf("report %+v", rep)
 			}
-			for _, s := range []manifest.Status{manifest.Completed, manifest.Received, manifest.Cancelled} {
+			for _, s := range []manifest.Status{manifest.Completed, manifest.Received, manifest.Cancelled, manifest.Refused} {
 				if rep.Statuses[string(s)] == 0 {
 					t.Errorf("no manifest %s: %v", s, rep.Statuses)
 				}
