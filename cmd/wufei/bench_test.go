@@ -109,7 +109,7 @@ func TestBenchReads(t *testing.T) {
 					t.Errorf("%s: %+v", name, c)
 				}
 			}
-			if len(s.Startup.Runs) != 3 || s.Startup.MS <= 0 || s.Startup.RawMS <= 0 {
+			if len(s.Startup.Runs) != 3 || s.Startup.MS <= 0 || s.Startup.RawMS <= 0 || s.Startup.SettleMS < 250 {
 				t.Errorf("start-up %+v", s.Startup)
 			}
 			if v := s.AuditVerify; v.N < s.Data.AuditEntries || v.PerS <= 0 || v.RawPerS <= 0 {

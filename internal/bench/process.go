@@ -137,6 +137,54 @@ func (s *Server) Memory() (rss, hwm int64) {
 	return rss, hwm
 }
 
+// cpuTime is the CPU time the server has used so far, user and system, from
+// /proc/PID/stat; ok is false where there is no /proc.
+func (s *Server) cpuTime() (d time.Duration, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(s.cmd.Process.Pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The fields after the command name, which may hold spaces, in
+	// parentheses: utime and stime are the 12th and 13th of them.
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0, false
+	}
+	user, _ := strconv.ParseInt(f[11], 10, 64)
+	sys, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(user+sys) * time.Second / clockTicks, true
+}
+
+// clockTicks is Linux's USER_HZ, the unit of /proc/PID/stat's times: 100
+// on every architecture Go supports.
+const clockTicks = 100
+
+// Settle waits until the server is idle — under a tenth of a core over a
+// quarter of a second — so that what is measured next does not share the
+// machine with the work a server does once started (the rules it tries at
+// once). It gives up after limit and returns how long it waited.
+func (s *Server) Settle(ctx context.Context, limit time.Duration) time.Duration {
+	const every = 250 * time.Millisecond
+	start := time.Now()
+	last, ok := s.cpuTime()
+	for ok && time.Since(start) < limit {
+		select {
+		case <-ctx.Done():
+			return time.Since(start)
+		case <-s.exited:
+			return time.Since(start)
+		case <-time.After(every):
+		}
+		var now time.Duration
+		if now, ok = s.cpuTime(); ok && now-last < every/10 {
+			break
+		}
+		last = now
+	}
+	return time.Since(start)
+}
+
 // Sampler reads the server's resident memory at a fixed interval until
 // stopped.
 type Sampler struct {

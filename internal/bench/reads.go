@@ -70,6 +70,9 @@ type Startup struct {
 	RawMS float64   `json:"raw_ms"`
 	Ratio float64   `json:"ratio"` // MS over RawMS
 	Runs  []float64 `json:"runs_ms"`
+	// SettleMS is how long the last start's own work (the rules tried at
+	// once) kept the server busy after it answered; the reads wait for it.
+	SettleMS float64 `json:"settle_ms"`
 }
 
 // ServerMemory is the server process's resident memory (VmRSS): idle after
@@ -151,6 +154,8 @@ func RunReads(ctx context.Context, o Options, log io.Writer) (ReadsSummary, erro
 		return s, err
 	}
 	defer srv.Stop()
+	s.Startup.SettleMS = ms(srv.Settle(ctx, time.Minute))
+	fmt.Fprintf(log, "bench: the server settled %.1f s after it answered\n", s.Startup.SettleMS/1000)
 	rss, _ := srv.Memory()
 	s.Memory.IdleMiB = mib(rss)
 	sampler := srv.Sample(100 * time.Millisecond)
