@@ -106,6 +106,9 @@ func (s *Service) Trace(ctx context.Context, p auth.Principal, ref string, proof
 	if err != nil {
 		return t, err
 	}
+	// A record naming several containers (a batch generated, stored or
+	// shipped together) is in each one's chain but is one step of the trace.
+	recorded := map[int64]bool{}
 	for _, id := range t.Containers {
 		ch, ok := chains[id]
 		if !ok {
@@ -116,6 +119,10 @@ func (s *Service) Trace(ctx context.Context, p auth.Principal, ref string, proof
 			visible = true
 		}
 		for _, st := range ch.Steps {
+			if recorded[st.AuditSeq] {
+				continue
+			}
+			recorded[st.AuditSeq] = true
 			t.Steps = append(t.Steps, Link{Kind: st.Kind, At: st.At, UnitID: st.UnitID, Actor: st.Handler, Ref: st.Ref,
 				QuantityT: tonnes(st.QuantityG), AuditSeq: st.AuditSeq})
 		}

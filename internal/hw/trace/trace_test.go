@@ -78,11 +78,13 @@ func TestTraceFromContainerAndBatch(t *testing.T) {
 				t.Fatalf("%s: %v", ref, err)
 			}
 			var kinds []string
+			seqs := map[int64]bool{} // a record naming both containers is one step of the chain
 			for i, l := range tr.Steps {
 				kinds = append(kinds, l.Kind)
-				if l.AuditSeq == 0 || l.Proof == nil || (i > 0 && l.At.Before(tr.Steps[i-1].At)) {
+				if l.AuditSeq == 0 || l.Proof == nil || (i > 0 && l.At.Before(tr.Steps[i-1].At)) || seqs[l.AuditSeq] {
 					t.Fatalf("%s: step %d %+v", ref, i, l)
 				}
+				seqs[l.AuditSeq] = true
 			}
 			joined := strings.Join(kinds, " ")
 			for _, want := range []string{"generation", "manifest.submit", "manifest.pickup", "manifest.receive", "manifest.complete"} {
