@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -234,20 +235,33 @@ func rawTrace(ctx context.Context, q store.Querier, number string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	for _, query := range []string{
-		`SELECT * FROM containers WHERE digital_id IN (?)`,
-		`SELECT lc.digital_id, r.* FROM ledger_containers lc JOIN ledger_records r ON r.origin_id = lc.record_id
-			WHERE lc.digital_id IN (?) ORDER BY r.audit_seq`,
+	var records []string
+	for _, step := range []struct {
+		query string
+		first func(string)
+	}{
+		{`SELECT * FROM containers WHERE digital_id IN (?)`, nil},
+		{`SELECT record_id, digital_id FROM ledger_containers WHERE digital_id IN (?)`,
+			func(s string) { records = append(records, s) }},
 	} {
-		query, args, err := store.In(query, ids)
+		query, args, err := store.In(step.query, ids)
 		if err != nil {
 			return err
 		}
-		if _, err := drain(ctx, q, query, args, nil); err != nil {
+		if _, err := drain(ctx, q, query, args, step.first); err != nil {
 			return err
 		}
 	}
-	return nil
+	if len(records) == 0 {
+		return nil
+	}
+	slices.Sort(records)
+	query, args, err := store.In(`SELECT * FROM ledger_records WHERE origin_id IN (?) ORDER BY audit_seq`, slices.Compact(records))
+	if err != nil {
+		return err
+	}
+	_, err = drain(ctx, q, query, args, nil)
+	return err
 }
 
 // rawProof reads entry seq and the latest checkpoint, and proves the entry

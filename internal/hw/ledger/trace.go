@@ -31,8 +31,11 @@ type Chain struct {
 }
 
 // ContainerChains returns the chains of the containers with the given
-// digital ids, in two queries; an unknown id is left out. It does not
-// scope: the trace checks that the caller may see each container's unit.
+// digital ids, in three queries: the containers, the records naming them
+// (from the index alone) and those records with their corrections, each read
+// once however many of the containers it names. An unknown id is left out. It
+// does not scope: the trace checks that the caller may see each container's
+// unit.
 func ContainerChains(ctx context.Context, q store.Querier, ids []string) (map[string]Chain, error) {
 	cs, err := unitContainers(ctx, q, "", ids)
 	if err != nil {
@@ -45,8 +48,29 @@ func ContainerChains(ctx context.Context, q store.Querier, ids []string) (map[st
 	if len(out) == 0 {
 		return out, nil
 	}
+	query, args, err := store.In(`SELECT record_id, digital_id FROM ledger_containers WHERE digital_id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var pairs []struct {
+		RecordID  string `db:"record_id"`
+		DigitalID string `db:"digital_id"`
+	}
+	if err := store.Select(ctx, q, &pairs, query, args...); err != nil {
+		return nil, err
+	}
+	if len(pairs) == 0 {
+		return out, nil
+	}
+	names := map[string][]string{} // record id → the digital ids it names, of those asked
+	for _, p := range pairs {
+		names[p.RecordID] = append(names[p.RecordID], p.DigitalID)
+	}
+	records := make([]string, 0, len(names))
+	for id := range names {
+		records = append(records, id)
+	}
 	var rows []struct {
-		DigitalID    string    `db:"digital_id"`
 		ID           string    `db:"id"`
 		OriginID     string    `db:"origin_id"`
 		Kind         string    `db:"kind"`
@@ -59,9 +83,8 @@ func ContainerChains(ctx context.Context, q store.Querier, ids []string) (map[st
 		Handler      string    `db:"handler"`
 		AuditSeq     int64     `db:"audit_seq"`
 	}
-	query, args, err := store.In(`SELECT lc.digital_id, r.id, r.origin_id, r.kind, r.occurred_at, r.created_at, r.unit_id,
-		r.batch_code, r.quantity_g, r.facility_code, r.handler, r.audit_seq FROM ledger_containers lc
-		JOIN ledger_records r ON r.origin_id = lc.record_id WHERE lc.digital_id IN (?) ORDER BY r.audit_seq`, ids)
+	query, args, err = store.In(`SELECT id, origin_id, kind, occurred_at, created_at, unit_id, batch_code, quantity_g,
+		facility_code, handler, audit_seq FROM ledger_records WHERE origin_id IN (?) ORDER BY audit_seq`, records)
 	if err != nil {
 		return nil, err
 	}
@@ -69,17 +92,18 @@ func ContainerChains(ctx context.Context, q store.Querier, ids []string) (map[st
 		return nil, err
 	}
 	for _, r := range rows {
-		ch, ok := out[r.DigitalID]
-		if !ok {
-			continue
-		}
 		at := r.OccurredAt
 		if r.ID != r.OriginID {
 			at = r.CreatedAt // a correction happened when it was made
 		}
-		ch.Steps = append(ch.Steps, Step{Kind: r.Kind, At: at, UnitID: r.UnitID, Ref: r.BatchCode, QuantityG: r.QuantityG,
-			FacilityCode: r.FacilityCode, Handler: r.Handler, AuditSeq: r.AuditSeq})
-		out[r.DigitalID] = ch
+		st := Step{Kind: r.Kind, At: at, UnitID: r.UnitID, Ref: r.BatchCode, QuantityG: r.QuantityG,
+			FacilityCode: r.FacilityCode, Handler: r.Handler, AuditSeq: r.AuditSeq}
+		for _, id := range names[r.OriginID] {
+			if ch, ok := out[id]; ok {
+				ch.Steps = append(ch.Steps, st)
+				out[id] = ch
+			}
+		}
 	}
 	return out, nil
 }
