@@ -163,9 +163,6 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 	app.Jobs.Add(jobs.Sweep("declaration_due", time.Hour, db, plan.CheckDue))
 	app.Jobs.Add(indicator.RefreshRule(db, 10*time.Minute))
 	app.Jobs.Add(jobs.Sweep("task_overdue", time.Hour, db, task.CheckOverdue))
-	app.Jobs.Add(jobs.Rule{Name: "planner_statistics", Every: 6 * time.Hour, Run: func(ctx context.Context, _ time.Time) error {
-		return db.Optimize(ctx)
-	}})
 	app.Handler = app.handler(cfg)
 	return app, nil
 }

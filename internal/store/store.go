@@ -230,30 +230,6 @@ func (db *DB) checkpoint(mode string, wait time.Duration) int {
 // Reader is the pool for reads outside a transaction.
 func (db *DB) Reader() Querier { return db.reader }
 
-// Optimize refreshes the SQLite planner's statistics (sqlite_stat1) of the
-// tables that have none or have grown much since, sampling at most
-// analysisLimit rows an index so that it takes milliseconds on a
-// province's file. A database that grew from empty is otherwise planned on
-// guesses. PostgreSQL's autovacuum keeps its own statistics.
-func (db *DB) Optimize(ctx context.Context) error {
-	if db.Dialect != SQLite {
-		return nil
-	}
-	conn, err := db.w.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA analysis_limit = "+strconv.Itoa(analysisLimit)); err != nil {
-		return err
-	}
-	// 0x10002: every table, not only those this connection has queried.
-	_, err = conn.ExecContext(ctx, "PRAGMA optimize = 0x10002")
-	return err
-}
-
-const analysisLimit = 1000
-
 // Writer is the raw writer pool, for benchmarks and tools that measure the
 // engine itself; domain code writes through Tx.
 func (db *DB) Writer() *sqlx.DB { return db.w }
