@@ -101,7 +101,8 @@ func TestBenchReads(t *testing.T) {
 			}
 			reads := bench.QuickReads.Reads
 			for name, c := range map[string]bench.Compared{"trace": s.Trace, "manifest_list": s.ManifestList,
-				"manifest_list_filtered": s.ManifestListFiltered, "unit_manifest_list": s.UnitManifestList,
+				"manifest_list_filtered": s.ManifestListFiltered, "manifest_list_rare": s.ManifestListRare,
+				"unit_manifest_list":          s.UnitManifestList,
 				"unit_manifest_list_filtered": s.UnitManifestListFiltered, "indicators": s.Indicators,
 				"dashboard_flows": s.DashboardFlows, "audit_proof": s.AuditProof} {
 				if c.N != reads || c.Raw.N != reads || c.P50MS <= 0 || c.P99MS < c.P50MS || c.Raw.P50MS <= 0 || c.Raw.P99MS < c.Raw.P50MS ||

@@ -67,6 +67,11 @@ func (r reader) all(s *ReadsSummary) error {
 				f.WasteCode = sm.code
 				return rawList(ctx, r.q, sm.regulator, f)
 			}},
+		{"manifest list, a rare status", &s.ManifestListRare,
+			func(int) (string, string) { return r.p.Regulator, "/api/v1/manifests?limit=50&status=refused" },
+			func(ctx context.Context, _ int) error {
+				return rawList(ctx, r.q, sm.regulator, manifest.Filter{Status: "refused"})
+			}},
 		{"unit's manifest list", &s.UnitManifestList,
 			func(int) (string, string) { return r.unitTok, "/api/v1/manifests?limit=50" },
 			func(ctx context.Context, _ int) error { return rawList(ctx, r.q, unit, manifest.Filter{}) }},

@@ -38,6 +38,7 @@ type ReadsSummary struct {
 	Trace                    Compared `json:"trace"`                       // GET /api/v1/trace/{number}, city regulator
 	ManifestList             Compared `json:"manifest_list"`               // first page, city regulator
 	ManifestListFiltered     Compared `json:"manifest_list_filtered"`      // status, year and waste code, city regulator
+	ManifestListRare         Compared `json:"manifest_list_rare"`          // status refused, city regulator
 	UnitManifestList         Compared `json:"unit_manifest_list"`          // first page, the busiest consignor
 	UnitManifestListFiltered Compared `json:"unit_manifest_list_filtered"` // as consignor, status and year
 	Indicators               Compared `json:"indicators"`                  // GET /api/v1/indicators?region=&year=
@@ -335,10 +336,11 @@ func targets(s ReadsSummary) []Target {
 	t := func(figure, limit string, v float64, met bool) Target {
 		return Target{Figure: figure, Limit: limit, Value: v, Met: met}
 	}
-	list := max(s.ManifestList.P99MS, s.ManifestListFiltered.P99MS, s.UnitManifestList.P99MS, s.UnitManifestListFiltered.P99MS)
+	list := max(s.ManifestList.P99MS, s.ManifestListFiltered.P99MS, s.ManifestListRare.P99MS, s.UnitManifestList.P99MS,
+		s.UnitManifestListFiltered.P99MS)
 	return []Target{
 		t("trace p99 ms", "< 10", s.Trace.P99MS, s.Trace.P99MS < 10),
-		t("manifest list p99 ms (slowest of the four)", "< 50", list, list < 50),
+		t("manifest list p99 ms (slowest of the five)", "< 50", list, list < 50),
 		t("indicators p99 ms", "< 100", s.Indicators.P99MS, s.Indicators.P99MS < 100),
 		t("audit verify entries/s", ">= 200000", s.AuditVerify.PerS, s.AuditVerify.PerS >= 200000),
 		t("server RSS under load MiB", "< 200", s.Memory.LoadPeakMiB, s.Memory.LoadPeakMiB < 200),
