@@ -5,6 +5,7 @@ package auth
 
 import (
 	"context"
+	"strings"
 
 	"wufei/internal/audit"
 )
@@ -39,6 +40,13 @@ func (r Role) BoundToUnit() bool { return r == UnitAdmin || r == UnitMember || r
 
 // CityCode is the region code whose regulators see the whole city.
 const CityCode = "340600"
+
+// CityPrefix begins the code of every region of the city: its counties,
+// parks and townships.
+const CityPrefix = "3406"
+
+// InCity reports whether a region code is the city's or one within it.
+func InCity(code string) bool { return strings.HasPrefix(code, CityPrefix) }
 
 // Principal is the authenticated caller.
 type Principal struct {

@@ -650,3 +650,11 @@ func TestCreateToken(t *testing.T) {
 		})
 	})
 }
+
+func TestInCity(t *testing.T) {
+	for code, want := range map[string]bool{auth.CityCode: true, "340602": true, "340621": true, "340100": false, "": false} {
+		if auth.InCity(code) != want {
+			t.Errorf("InCity(%q) = %v", code, !want)
+		}
+	}
+}

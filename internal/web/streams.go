@@ -156,7 +156,7 @@ func formFields(sp *sheet.Spec, p auth.Principal, rs []registry.Region, in sheet
 		case sheet.Region:
 			sf.Input = "select"
 			for _, r := range rs {
-				if (r.Level == "county" || r.Level == "park") && strings.HasPrefix(r.Code, sheet.CityCode[:4]) {
+				if (r.Level == "county" || r.Level == "park") && auth.InCity(r.Code) {
 					sf.Options = append(sf.Options, option{Value: r.Code, Label: r.Name})
 				}
 			}
@@ -182,7 +182,7 @@ func formFields(sp *sheet.Spec, p auth.Principal, rs []registry.Region, in sheet
 func counties(rs []registry.Region) []option {
 	var out []option
 	for _, r := range rs {
-		if r.Level == "county" && strings.HasPrefix(r.Code, sheet.CityCode[:4]) {
+		if r.Level == "county" && auth.InCity(r.Code) {
 			out = append(out, option{Value: r.Code, Label: r.Name})
 		}
 	}

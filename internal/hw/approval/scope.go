@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 
 	"wufei/internal/auth"
 	"wufei/internal/errs"
@@ -51,7 +50,7 @@ func (u party) has(roles ...registry.UnitRole) bool {
 }
 
 // inCity reports whether the unit is one of Huaibei's own.
-func (u party) inCity() bool { return strings.HasPrefix(u.RegionCode, auth.CityCode[:4]) }
+func (u party) inCity() bool { return auth.InCity(u.RegionCode) }
 
 // parties loads the consignor and receiver, whatever the caller may see in
 // the registry: an approval names a unit in another province that no

@@ -21,7 +21,7 @@ const CityCode = auth.CityCode
 
 // InCity is a LIKE pattern for the region codes of the city's counties,
 // parks and townships.
-var InCity = CityCode[:4] + "%"
+const InCity = auth.CityPrefix + "%"
 
 // Service keeps the records of one kind.
 type Service struct {
