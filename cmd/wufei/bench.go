@@ -18,7 +18,7 @@ const benchUsage = `用法 / usage:
       manifest lifecycles over HTTP against a server in this process, beside the
       raw engine writing the same rows; then reads of what they wrote.
       Default database: a new SQLite file, removed afterwards.
-  wufei bench --reads --db URL [--quick] [--json] [--key-file FILE]
+  wufei bench --reads --db URL [--quick] [--json] [--key-file FILE] [--read-clients N]
       an existing database (city or province data) as it is: start-up, trace,
       manifest lists (city regulator and the busiest consignor), indicators,
       dashboard flows and audit proofs over HTTP against a 'wufei serve' process
@@ -50,6 +50,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	clients := fs.Int("clients", 0, "concurrent HTTP clients walking lifecycles (default 128)")
 	lifecycles := fs.Int("lifecycles", 0, "manifests walked from create to complete over HTTP (default 20000, --quick 6000; --reads 3000, --quick 1000)")
 	reads := fs.Bool("reads", false, "measure the existing database given by --db (see above)")
+	readClients := fs.Int("read-clients", 0, "callers reading at once in --reads (default: one per core)")
 	soak := fs.Duration("soak", 0, "drive lifecycles and reads at --rate for this long, e.g. 10m")
 	rate := fs.Float64("rate", 10*bench.CityPeakPerMinute, "lifecycles started per minute in --soak: ten times the city's peak of one a minute")
 	keyFile := fs.String("key-file", "", "the audit signing key of the server process (--reads, --soak); default: as 'wufei serve' chooses")
@@ -88,7 +89,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *quick {
 			o = bench.QuickReads
 		}
-		o.DB, o.Server, o.KeyFile = *dbURL, bin, *keyFile
+		o.DB, o.Server, o.KeyFile, o.ReadClients = *dbURL, bin, *keyFile, *readClients
 		if *clients > 0 {
 			o.Clients = *clients
 		}

@@ -37,14 +37,15 @@ import (
 
 // Options say what to run.
 type Options struct {
-	DB         string // database URL; "" is a new SQLite file in a temporary folder
-	Clients    int    // concurrent HTTP clients walking lifecycles
-	Lifecycles int    // manifests walked over HTTP
-	Raw        int    // manifests written raw, for the baseline
-	Reads      int    // requests per read figure
-	ImportRows int    // rows of the workbook RunReads imports
-	Server     string // the wufei binary RunReads and Soak run as the server process
-	KeyFile    string // that server's audit signing key; "" lets serve choose
+	DB          string // database URL; "" is a new SQLite file in a temporary folder
+	Clients     int    // concurrent HTTP clients walking lifecycles
+	Lifecycles  int    // manifests walked over HTTP
+	Raw         int    // manifests written raw, for the baseline
+	Reads       int    // requests per read figure
+	ReadClients int    // callers reading at once in RunReads; 0: one per core
+	ImportRows  int    // rows of the workbook RunReads imports
+	Server      string // the wufei binary RunReads and Soak run as the server process
+	KeyFile     string // that server's audit signing key; "" lets serve choose
 }
 
 // Quick is the run `wufei bench --quick` makes: well under 45 seconds on

@@ -27,6 +27,7 @@ type reader struct {
 	c       *Client
 	q       store.Querier
 	n       int
+	clients int // callers at once
 	p       Parties
 	unitTok string
 	sm      sample
@@ -124,7 +125,7 @@ func (r reader) all(s *ReadsSummary) error {
 }
 
 // compare warms both sides up, then measures the raw SQL and the request,
-// each n times over ReadClients callers.
+// each n times over r.clients callers.
 func (r reader) compare(f figure) (Compared, error) {
 	get := func(ctx context.Context, i int) error {
 		token, path := f.http(i)
@@ -132,15 +133,15 @@ func (r reader) compare(f figure) (Compared, error) {
 	}
 	warm := min(r.n/10+1, 50)
 	for _, fn := range []func(context.Context, int) error{get, f.raw} {
-		if _, err := timed(r.ctx, warm, ReadClients, fn); err != nil {
+		if _, err := timed(r.ctx, warm, r.clients, fn); err != nil {
 			return Compared{}, err
 		}
 	}
-	raw, err := timed(r.ctx, r.n, ReadClients, f.raw)
+	raw, err := timed(r.ctx, r.n, r.clients, f.raw)
 	if err != nil {
 		return Compared{}, err
 	}
-	http, err := timed(r.ctx, r.n, ReadClients, get)
+	http, err := timed(r.ctx, r.n, r.clients, get)
 	if err != nil {
 		return Compared{}, err
 	}

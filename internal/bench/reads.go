@@ -17,11 +17,16 @@ import (
 	"wufei/internal/store"
 )
 
-// ReadClients is how many callers read at once in RunReads, over HTTP and
-// raw alike: two for each of the build machine's cores, so that a latency
-// is mostly the read's own and not the time it queued behind a hundred
-// others.
-const ReadClients = 4
+// readClients is how many callers read at once in RunReads, over HTTP and
+// raw alike: unless told, one per core, which keeps every core busy while a
+// latency stays the read's own. With more callers than cores a latency is
+// mostly the time a read waits for a core (docs/performance.md measures it).
+func readClients(o Options) int {
+	if o.ReadClients > 0 {
+		return o.ReadClients
+	}
+	return runtime.GOMAXPROCS(0)
+}
 
 // ReadsSummary is what RunReads measured on a given database. Latencies are
 // in milliseconds, each beside the raw engine's for the same SQL.
@@ -116,7 +121,7 @@ type sample struct {
 // parties, which it registers on the database.
 func RunReads(ctx context.Context, o Options, log io.Writer) (ReadsSummary, error) {
 	start := time.Now()
-	s := ReadsSummary{Cores: runtime.GOMAXPROCS(0), ReadClients: ReadClients, At: start.UTC().Truncate(time.Second)}
+	s := ReadsSummary{Cores: runtime.GOMAXPROCS(0), ReadClients: readClients(o), At: start.UTC().Truncate(time.Second)}
 	if o.DB == "" || o.Server == "" {
 		return s, errors.New("bench: reads need a database and the server binary")
 	}
@@ -162,9 +167,9 @@ func RunReads(ctx context.Context, o Options, log io.Writer) (ReadsSummary, erro
 	sampler := srv.Sample(100 * time.Millisecond)
 	defer sampler.Stop()
 
-	c := NewClient(srv.URL, max(o.Clients, ReadClients))
-	r := reader{ctx: ctx, c: c, q: db.Reader(), n: o.Reads, p: p, unitTok: unitTok, sm: sm}
-	fmt.Fprintf(log, "bench: reads, %d each, %d callers, over HTTP and raw\n", o.Reads, ReadClients)
+	c := NewClient(srv.URL, max(o.Clients, s.ReadClients))
+	r := reader{ctx: ctx, c: c, q: db.Reader(), n: o.Reads, clients: s.ReadClients, p: p, unitTok: unitTok, sm: sm}
+	fmt.Fprintf(log, "bench: reads, %d each, %d callers, over HTTP and raw\n", o.Reads, s.ReadClients)
 	if err := r.all(&s); err != nil {
 		return s, err
 	}
