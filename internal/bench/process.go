@@ -147,8 +147,11 @@ func (s *Server) cpuTime() (d time.Duration, ok bool) {
 	// The fields after the command name, which may hold spaces, in
 	// parentheses: utime and stime are the 12th and 13th of them.
 	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
 	f := strings.Fields(string(b[i+1:]))
-	if i < 0 || len(f) < 13 {
+	if len(f) < 13 {
 		return 0, false
 	}
 	user, _ := strconv.ParseInt(f[11], 10, 64)
