@@ -24,6 +24,9 @@ const (
 	Refused   Status = "refused"    // 全部拒收
 )
 
+// statuses are every status a manifest may have.
+var statuses = []Status{Draft, Submitted, InTransit, Received, Completed, Cancelled, Refused}
+
 // Party is who signs a step.
 type Party string
 
