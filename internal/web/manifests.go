@@ -18,11 +18,8 @@ import (
 	"wufei/internal/registry"
 )
 
-// manifestStatuses are the statuses in the order of a manifest's life, and
-// manifestStatusKeys their names (the badge on every manifest).
+// manifestStatusKeys are the statuses' names (the badge on every manifest).
 var (
-	manifestStatuses = []manifest.Status{manifest.Draft, manifest.Submitted, manifest.InTransit, manifest.Received,
-		manifest.Completed, manifest.Cancelled, manifest.Refused}
 	manifestStatusKeys = map[manifest.Status]string{
 		manifest.Draft: "manifest_status.draft", manifest.Submitted: "manifest_status.submitted",
 		manifest.InTransit: "manifest_status.in_transit", manifest.Received: "manifest_status.received",
@@ -79,7 +76,7 @@ func (s *server) manifests(w http.ResponseWriter, r *http.Request, p auth.Princi
 	q := r.URL.Query()
 	d := manifestsData{Status: q.Get("status"), Role: q.Get("role"), Number: strings.TrimSpace(q.Get("number")),
 		Party: p.UnitID != "", Flash: s.flash(w, r)}
-	for _, st := range manifestStatuses {
+	for _, st := range manifest.Statuses {
 		d.Statuses = append(d.Statuses, option{Value: string(st), Label: manifestStatusKeys[st]})
 	}
 	var err error

@@ -244,7 +244,7 @@ func ListQuery(p auth.Principal, f Filter, n int) (string, []any) {
 			}
 		}
 		if f.Status != "" {
-			if slices.Contains(statuses, Status(f.Status)) {
+			if slices.Contains(Statuses, Status(f.Status)) {
 				// A literal, so that PostgreSQL's cached generic plan knows
 				// how few manifests a rare status holds; as a parameter it
 				// planned the list like a common one's, walking them all.

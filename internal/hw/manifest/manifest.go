@@ -24,8 +24,8 @@ const (
 	Refused   Status = "refused"    // 全部拒收
 )
 
-// statuses are every status a manifest may have.
-var statuses = []Status{Draft, Submitted, InTransit, Received, Completed, Cancelled, Refused}
+// Statuses are every status a manifest may have, in the order of its life.
+var Statuses = []Status{Draft, Submitted, InTransit, Received, Completed, Cancelled, Refused}
 
 // Party is who signs a step.
 type Party string
