@@ -41,7 +41,7 @@ func TestWALStaysBounded(t *testing.T) {
 			}
 		})
 	}
-	biggest := int64(0)
+	biggest, last, cuts := int64(0), int64(0), 0
 	pad := string(make([]byte, 2000))
 	for i := range 4000 {
 		if err := db.Tx(ctx, func(tx *Tx) error {
@@ -52,6 +52,10 @@ func TestWALStaysBounded(t *testing.T) {
 		}
 		if fi, err := os.Stat(path + "-wal"); err == nil {
 			biggest = max(biggest, fi.Size())
+			if fi.Size() < last { // only a TRUNCATE checkpoint makes the file smaller
+				cuts++
+			}
+			last = fi.Size()
 		}
 		if i%20 == 0 {
 			time.Sleep(time.Millisecond) // writes come from requests, with gaps between them
@@ -67,9 +71,15 @@ func TestWALStaysBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Two kilobytes a row, about a page each.
-	if written := int64(rows) * 2000; biggest > written/2 { // without truncation it holds more than was written
+	// How big the WAL gets between cuts depends on how busy the machine is;
+	// that it is cut, again and again, does not.
+	if cuts < 3 {
+		t.Fatalf("the WAL was cut back %d times while %d rows were written", cuts, rows)
+	}
+	// Two kilobytes a row, about a page each: without truncation the WAL
+	// holds more than was written.
+	if written := int64(rows) * 2000; biggest > written*3/4 {
 		t.Fatalf("the WAL grew to %d bytes for %d bytes of rows", biggest, written)
 	}
-	t.Logf("%d rows, %d bytes written; the WAL held at most %d bytes, its file is %d bytes", rows, rows*2000, biggest, fi.Size())
+	t.Logf("%d rows, %d bytes written; the WAL was cut back %d times, held at most %d bytes, its file is %d bytes", rows, rows*2000, cuts, biggest, fi.Size())
 }
