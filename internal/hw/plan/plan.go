@@ -95,7 +95,7 @@ type Plan struct {
 	UnitID            string           `json:"unit_id"`
 	Year              int              `json:"year"`
 	Status            string           `json:"status" enum:"draft,filed,returned"`
-	FilingNumber      string           `json:"filing_number,omitempty" doc:"备案编号：HWGL + 年份 + 3406 + 5 位序号"`
+	FilingNumber      string           `json:"filing_number,omitempty" doc:"备案编号：HWGL + 年份 + 单位所在市的前 4 位区划代码（淮北 3406）+ 5 位序号"`
 	Class             string           `json:"class,omitempty" enum:"key,simplified,registered" doc:"备案时确定的管理类别"`
 	Unit              UnitInfo         `json:"unit"`
 	Facilities        []FacilityInfo   `json:"facilities"`

@@ -335,6 +335,41 @@ func TestFilingNumbers(t *testing.T) {
 		if err := store.Get(e.ctx, db.Reader(), &distinct, `SELECT count(DISTINCT filing_number) FROM plans WHERE filing_number IS NOT NULL`); err != nil || distinct != 13 {
 			t.Fatalf("distinct numbers: %d %v", distinct, err)
 		}
+		// A unit of another city files under that city's digits, on serials
+		// of its own; Huaibei's go on where they were.
+		if err := db.Tx(e.ctx, func(tx *store.Tx) error {
+			_, err := store.Exec(e.ctx, tx, `INSERT INTO regions (code, name, level, parent_code, local)
+				VALUES ('340100', '合肥市', 'city', '340000', ?)`, false)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		hefei := e.unit("合肥测试化工有限公司", "340100", "", registry.Generator)
+		e.facility(hefei, "ZC001", "storage", "", 50)
+		if n := e.filed(hefei, y, 5).FilingNumber; n != fmt.Sprintf("HWGL%d3401%05d", y, 1) {
+			t.Fatalf("a Hefei unit's number: %s", n)
+		}
+		if n := e.filed(e.generator("戊"), y, 5).FilingNumber; n != fmt.Sprintf("HWGL%d3406%05d", y, 5) {
+			t.Fatalf("Huaibei's after Hefei's: %s", n)
+		}
+		// A city's serials of a year run out at 99,999: a conflict, and the
+		// plan stays a draft.
+		if err := db.Tx(e.ctx, func(tx *store.Tx) error {
+			_, err := store.Exec(e.ctx, tx, `UPDATE plan_filing_serials SET last = 99999 WHERE prefix = ?`, fmt.Sprintf("%d3401", y))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		d := e.draft(hefei, y+1, 5)
+		d2 := e.draft(e.unit("合肥测试材料有限公司", "340100", "", registry.Generator), y, 5)
+		_, err = e.svc.Submit(e.ctx, admin, d2.ID, d2.Version)
+		wantErr(t, err, errs.Conflict, "plan_filing_numbers_exhausted")
+		if p, err := e.svc.Get(e.ctx, admin, d2.ID); err != nil || p.Status != plan.Draft || p.FilingNumber != "" {
+			t.Fatalf("after the refusal: %+v %v", p, err)
+		}
+		if p, err := e.svc.Submit(e.ctx, unitAdmin(hefei), d.ID, d.Version); err != nil || p.FilingNumber != fmt.Sprintf("HWGL%d3401%05d", y+1, 1) {
+			t.Fatalf("the next year's first: %+v %v", p, err)
+		}
 	})
 }
 

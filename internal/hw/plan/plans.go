@@ -261,7 +261,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, id string, versi
 		}
 		first := r.FilingNumber == ""
 		if first {
-			if r.FilingNumber, err = nextFilingNumber(ctx, tx, r.Year); err != nil {
+			if r.FilingNumber, err = nextFilingNumber(ctx, tx, r.Year, u.RegionCode); err != nil {
 				return err
 			}
 			r.Late = !tx.Now.Before(rules.PlanDue(r.Year))
@@ -450,18 +450,20 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, actor audit.Actor, ac
 	return err
 }
 
-// nextFilingNumber issues the next filing number of year: HWGL, the year,
-// 3406 (Anhui, Huaibei) and a 5-digit serial. The serial row is only ever
+// nextFilingNumber issues the next filing number of year in the unit's
+// city: HWGL, the year, the province and city digits of its region code
+// (3406 for Huaibei) and a 5-digit serial. The serial row is only ever
 // incremented, so a number is never issued twice.
-func nextFilingNumber(ctx context.Context, tx *store.Tx, year int) (string, error) {
-	serial, err := store.Next(ctx, tx, "plan_filing_serials", "year", year, 1)
+func nextFilingNumber(ctx context.Context, tx *store.Tx, year int, region string) (string, error) {
+	prefix := fmt.Sprintf("%04d%s", year, region[:4])
+	serial, err := store.Next(ctx, tx, "plan_filing_serials", "prefix", prefix, 1)
 	if err != nil {
 		return "", err
 	}
 	if serial > 99999 {
-		return "", fmt.Errorf("plan: filing serials of %d exhausted", year)
+		return "", errs.E(errs.Conflict, "plan_filing_numbers_exhausted", "本年度本市管理计划备案编号已用完")
 	}
-	return fmt.Sprintf("HWGL%04d3406%05d", year, serial), nil
+	return fmt.Sprintf("HWGL%s%05d", prefix, serial), nil
 }
 
 // facilitySnapshot reads the unit's facilities in use from the registry.
